@@ -1,0 +1,198 @@
+//! Message assembly: data frames in, whole messages (or fragments) out (RFC 6455 §5.4).
+
+use alloc::vec::Vec;
+
+use crate::decoder::FrameChunk;
+use crate::error::Error;
+use crate::opcode::OpCode;
+use crate::utf8::Utf8Validator;
+
+/// The type of a data message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// UTF-8 text (opcode `0x1`).
+    Text,
+    /// Binary data (opcode `0x2`).
+    Binary,
+}
+
+impl MessageKind {
+    /// The opcode of a message's first frame.
+    #[must_use]
+    pub const fn opcode(self) -> OpCode {
+        match self {
+            Self::Text => OpCode::Text,
+            Self::Binary => OpCode::Binary,
+        }
+    }
+}
+
+/// How data is handed to the application.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Delivery {
+    /// Whole messages, fragments joined (Python's default). `max_message_size` applies.
+    #[default]
+    Messages,
+    /// Each data frame as soon as it is complete, as Python's `fire_cont_frame=True` does:
+    /// the first with the message's opcode, the rest as continuations. Memory per frame is
+    /// bounded by `max_frame_size`; the message as a whole is not buffered and has no limit.
+    Fragments,
+}
+
+/// Where the bytes of an [`Assembled`] item are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// In the chunk just pushed: the whole message or frame came in one chunk and was never
+    /// copied.
+    Chunk,
+    /// In [`MessageAssembler::buffered`].
+    Buffered,
+}
+
+/// A message or fragment that [`MessageAssembler::push`] completed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Assembled {
+    /// The message type.
+    pub kind: MessageKind,
+    /// The opcode of the frame as sent (`Continuation` for later fragments).
+    pub opcode: OpCode,
+    /// `true` when this ends the message (always in [`Delivery::Messages`]).
+    pub fin: bool,
+    /// Where the payload is.
+    pub source: Source,
+    /// `true` when the payload's UTF-8 has not been checked yet: a single-chunk text message,
+    /// which the caller validates once while turning it into `&str`. Never set for binary
+    /// messages or when validation is off.
+    pub needs_utf8_check: bool,
+}
+
+/// Joins the data frames of a connection into messages, validating text as it arrives.
+///
+/// Feed it every data-frame chunk from a [`Decoder`](crate::Decoder), in order; control frames
+/// do not go through it, so they can be handled as they arrive in the middle of a fragmented
+/// message. Text is validated incrementally, so invalid UTF-8 fails the message at the first
+/// bad byte even while a frame is still arriving; a message that ends inside a UTF-8 sequence
+/// fails too.
+#[derive(Clone, Debug)]
+pub struct MessageAssembler {
+    delivery: Delivery,
+    validate_utf8: bool,
+    max_message_size: u64,
+    buf: Vec<u8>,
+    /// Set after a `Buffered` item was handed out: clear `buf` on the next push.
+    delivered: bool,
+    kind: Option<MessageKind>,
+    size: u64,
+    utf8: Utf8Validator,
+}
+
+impl MessageAssembler {
+    /// An assembler delivering as `delivery` says, checking UTF-8 unless `validate_utf8` is
+    /// `false` (Python's `skip_utf8_validation`), with the given message size limit.
+    #[must_use]
+    pub const fn new(delivery: Delivery, validate_utf8: bool, max_message_size: u64) -> Self {
+        Self {
+            delivery,
+            validate_utf8,
+            max_message_size,
+            buf: Vec::new(),
+            delivered: false,
+            kind: None,
+            size: 0,
+            utf8: Utf8Validator::new(),
+        }
+    }
+
+    /// The payload of the last item returned with [`Source::Buffered`].
+    #[must_use]
+    pub fn buffered(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Takes in one data-frame chunk (`data` is its unmasked payload) and returns the message
+    /// or fragment it completes, if any.
+    pub fn push(&mut self, chunk: &FrameChunk, data: &[u8]) -> Result<Option<Assembled>, Error> {
+        if self.delivered {
+            self.buf.clear();
+            self.delivered = false;
+        }
+        let header = &chunk.header;
+        if chunk.is_first {
+            self.start_frame(header.opcode, header.payload_len)?;
+        }
+        let kind = self.kind.ok_or(Error::UnexpectedContinuation)?;
+        let whole = chunk.is_first && chunk.is_last && self.buf.is_empty();
+        let ends_message = chunk.is_last && header.fin;
+        let check_text = kind == MessageKind::Text && self.validate_utf8;
+        // A whole message in one chunk is validated once by the caller's `&str` conversion.
+        let deferred = check_text && whole && ends_message && self.delivery == Delivery::Messages;
+        if check_text && !deferred {
+            self.utf8.feed(data)?;
+            if ends_message {
+                self.utf8.finish()?;
+            }
+        }
+        let item_done = match self.delivery {
+            Delivery::Messages => ends_message,
+            Delivery::Fragments => chunk.is_last,
+        };
+        if ends_message {
+            self.kind = None;
+        }
+        if !item_done {
+            if chunk.is_first && self.buf.is_empty() {
+                // One allocation for a message whose first frame announces its size.
+                self.buf
+                    .reserve(usize::try_from(header.payload_len).unwrap_or(0));
+            }
+            self.buf.extend_from_slice(data);
+            return Ok(None);
+        }
+        let source = if whole {
+            Source::Chunk
+        } else {
+            self.buf.extend_from_slice(data);
+            self.delivered = true;
+            Source::Buffered
+        };
+        Ok(Some(Assembled {
+            kind,
+            opcode: header.opcode,
+            fin: header.fin,
+            source,
+            needs_utf8_check: deferred,
+        }))
+    }
+
+    /// Bookkeeping at a frame header: a new message or a continuation, and the size limit.
+    fn start_frame(&mut self, opcode: OpCode, payload_len: u64) -> Result<(), Error> {
+        match opcode {
+            OpCode::Text | OpCode::Binary if self.kind.is_some() => {
+                return Err(Error::ExpectedContinuation(opcode));
+            }
+            OpCode::Text | OpCode::Binary => {
+                let kind = if opcode == OpCode::Text {
+                    MessageKind::Text
+                } else {
+                    MessageKind::Binary
+                };
+                self.kind = Some(kind);
+                self.size = 0;
+                self.utf8.reset();
+            }
+            OpCode::Continuation if self.kind.is_none() => {
+                return Err(Error::UnexpectedContinuation);
+            }
+            OpCode::Continuation => {}
+            other => return Err(Error::InvalidOpcode(other.bits())),
+        }
+        self.size = self.size.saturating_add(payload_len);
+        if self.delivery == Delivery::Messages && self.size > self.max_message_size {
+            return Err(Error::MessageTooLarge {
+                size: self.size,
+                limit: self.max_message_size,
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,744 @@
+//! The sans-I/O WebSocket connection: bytes in, events and bytes out (RFC 6455 §5–§7).
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt::Write as _;
+use core::ops::Range;
+
+use crate::close::{CloseCode, MAX_CLOSE_REASON, check_outgoing_close, parse_close_payload};
+use crate::decoder::{Decoder, Limits, Role};
+use crate::error::Error;
+use crate::header::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
+use crate::mask::apply_mask;
+use crate::message::{Assembled, Delivery, MessageAssembler, MessageKind, Source};
+use crate::opcode::OpCode;
+use crate::utf8::Utf8Validator;
+
+/// Where the mask keys of a client's frames come from (RFC 6455 §5.3).
+///
+/// Keys must be unpredictable to the application's data source: use a CSPRNG (the blocking
+/// client draws them from the OS in blocks). Closures `FnMut() -> [u8; 4]` implement it, which
+/// also covers Python's `get_mask_key` and fixed keys in tests.
+pub trait MaskKeySource {
+    /// The key for the next frame.
+    fn next_key(&mut self) -> [u8; 4];
+}
+
+impl<F: FnMut() -> [u8; 4]> MaskKeySource for F {
+    fn next_key(&mut self) -> [u8; 4] {
+        self()
+    }
+}
+
+/// The key source of a server session, which never masks (so it is never asked for a key).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoMask;
+
+impl MaskKeySource for NoMask {
+    fn next_key(&mut self) -> [u8; 4] {
+        [0; 4]
+    }
+}
+
+/// Settings of a [`Session`]. Every field has a default, given in its doc.
+///
+/// ```
+/// use ws_frame::{Config, Delivery, Limits};
+/// let config = Config::default()
+///     .limits(Limits::default().max_message_size(1 << 20))
+///     .delivery(Delivery::Fragments);
+/// assert!(config.auto_pong);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// Frame and message size limits. Default [`Limits::default`] (16 MiB / 64 MiB).
+    pub limits: Limits,
+    /// Client role: accept and unmask masked frames from the server instead of failing with
+    /// 1002, as Python's websocket-client does. Default `false` (RFC 6455 §5.1).
+    pub accept_masked_frames: bool,
+    /// Whole messages or per-frame fragments. Default [`Delivery::Messages`].
+    pub delivery: Delivery,
+    /// Do not validate the UTF-8 of text messages; they arrive as
+    /// [`Event::UnvalidatedText`]. Close reasons are still validated. Default `false`.
+    pub skip_utf8_validation: bool,
+    /// Answer every ping with a pong carrying the same payload. Default `true`.
+    pub auto_pong: bool,
+    /// Answer the peer's close frame at once by echoing its status code (§5.5.1). With
+    /// `false` the session stays in [`State::RemoteClosing`] until
+    /// [`Session::send_close`]. Default `true`.
+    pub auto_close_reply: bool,
+    /// Size of the receive buffer that [`Session::input_buffer`] exposes, allocated and zeroed
+    /// once. At least 256 bytes are used whatever is set. Default 64 KiB.
+    pub read_buffer_size: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            accept_masked_frames: false,
+            delivery: Delivery::Messages,
+            skip_utf8_validation: false,
+            auto_pong: true,
+            auto_close_reply: true,
+            read_buffer_size: 64 << 10,
+        }
+    }
+}
+
+impl Config {
+    /// Sets [`Config::limits`].
+    #[must_use]
+    pub const fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+    /// Sets [`Config::accept_masked_frames`].
+    #[must_use]
+    pub const fn accept_masked_frames(mut self, accept: bool) -> Self {
+        self.accept_masked_frames = accept;
+        self
+    }
+    /// Sets [`Config::delivery`].
+    #[must_use]
+    pub const fn delivery(mut self, delivery: Delivery) -> Self {
+        self.delivery = delivery;
+        self
+    }
+    /// Sets [`Config::skip_utf8_validation`].
+    #[must_use]
+    pub const fn skip_utf8_validation(mut self, skip: bool) -> Self {
+        self.skip_utf8_validation = skip;
+        self
+    }
+    /// Sets [`Config::auto_pong`].
+    #[must_use]
+    pub const fn auto_pong(mut self, on: bool) -> Self {
+        self.auto_pong = on;
+        self
+    }
+    /// Sets [`Config::auto_close_reply`].
+    #[must_use]
+    pub const fn auto_close_reply(mut self, on: bool) -> Self {
+        self.auto_close_reply = on;
+        self
+    }
+    /// Sets [`Config::read_buffer_size`].
+    #[must_use]
+    pub const fn read_buffer_size(mut self, bytes: usize) -> Self {
+        self.read_buffer_size = bytes;
+        self
+    }
+}
+
+/// The state of the closing handshake (RFC 6455 §7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Data flows both ways.
+    Open,
+    /// This endpoint sent a close frame and waits for the peer's. Received data is still
+    /// delivered; nothing more can be sent.
+    LocalClosing,
+    /// The peer sent a close frame that has not been answered yet (only with
+    /// `auto_close_reply` off). Sending is still possible.
+    RemoteClosing,
+    /// Both close frames were exchanged, or the connection failed or ended.
+    Closed,
+}
+
+/// What the peer sent, as [`Session::next_event`] hands it out. Payloads borrow from the
+/// session's buffers until the next call that changes the session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// A complete, valid UTF-8 text message.
+    Text(&'a str),
+    /// A complete binary message.
+    Binary(&'a [u8]),
+    /// A complete text message whose UTF-8 was not checked (`skip_utf8_validation`).
+    UnvalidatedText(&'a [u8]),
+    /// One data frame, with [`Delivery::Fragments`].
+    Fragment {
+        /// `Text` or `Binary` for a message's first frame, `Continuation` after that.
+        opcode: OpCode,
+        /// The frame's payload.
+        data: &'a [u8],
+        /// `true` for the message's last frame.
+        fin: bool,
+    },
+    /// A ping; it was already answered when `auto_pong` is on.
+    Ping(&'a [u8]),
+    /// A pong.
+    Pong(&'a [u8]),
+    /// The peer's close frame. A frame without a status reports [`CloseCode::NO_STATUS`].
+    Close {
+        /// The status code.
+        code: CloseCode,
+        /// The reason, possibly empty.
+        reason: &'a str,
+    },
+}
+
+/// A WebSocket connection with no I/O: feed it received bytes, take events and bytes to send.
+///
+/// # Driving a session
+///
+/// 1. Put received bytes in: read straight into [`input_buffer`](Self::input_buffer) and call
+///    [`commit_input`](Self::commit_input) (no copy), or pass them to
+///    [`receive_data`](Self::receive_data). When the transport reaches end of stream, call
+///    [`receive_eof`](Self::receive_eof).
+/// 2. Call [`next_event`](Self::next_event) until it returns `Ok(None)`. Pings are answered,
+///    the close handshake is run, and protocol errors fail the connection by themselves: an
+///    `Err` means a close frame with the right code (1002, 1007, 1009) is queued and the
+///    session is [`State::Closed`].
+/// 3. Write out [`pending_output`](Self::pending_output) and report what was written with
+///    [`consume_output`](Self::consume_output) after step 2 and after every `send_*` call.
+/// 4. When [`close_expected`](Self::close_expected) turns `true`, a server closes the TCP
+///    connection after flushing; a client waits (with a timeout) for the server to close it
+///    (§7.1.1).
+///
+/// The session never emits an invalid frame: oversized control payloads, invalid close codes
+/// and data after close are refused with an error and nothing is queued.
+///
+/// ```
+/// use ws_frame::{Config, Event, Session};
+/// let mut client = Session::client(Config::default(), || [1, 2, 3, 4]);
+/// let mut server = Session::server(Config::default());
+///
+/// client.send_text("Hello, Server")?;
+/// server.receive_data(client.pending_output());
+/// client.consume_output(client.pending_output().len());
+/// assert_eq!(server.next_event()?, Some(Event::Text("Hello, Server")));
+///
+/// server.send_text("Hello, Client")?;
+/// client.receive_data(server.pending_output());
+/// assert_eq!(client.pending_output(), b""); // everything was flushed above
+/// assert_eq!(client.next_event()?, Some(Event::Text("Hello, Client")));
+/// # Ok::<(), ws_frame::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Session<K = NoMask> {
+    rx: Receiver,
+    tx: Transmitter<K>,
+}
+
+/// The receiving half of a session's state.
+#[derive(Debug)]
+struct Receiver {
+    decoder: Decoder,
+    assembler: MessageAssembler,
+    config: Config,
+    /// Received bytes live in `input[start..end]`; `input` is zeroed once and never shrinks.
+    input: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// The peer's close frame arrived: ignore anything after it.
+    close_received: bool,
+}
+
+/// The sending half of a session's state: the output buffer, keys and the close state.
+#[derive(Debug)]
+struct Transmitter<K> {
+    role: Role,
+    keys: K,
+    state: State,
+    output: Vec<u8>,
+    sent: usize,
+    /// The kind of a fragmented message being sent with `send_frame`, and its UTF-8 so far.
+    sending: Option<MessageKind>,
+    sending_utf8: Utf8Validator,
+}
+
+/// A completed item located in the session's buffers, before it is borrowed as an [`Event`].
+enum Ready {
+    Data(Assembled, Range<usize>),
+    Ping(Range<usize>),
+    Pong(Range<usize>),
+    Close(CloseCode, Range<usize>),
+}
+
+impl<K: MaskKeySource> Session<K> {
+    /// A client session: every frame it sends is masked with a key from `keys`.
+    pub fn client(config: Config, keys: K) -> Self {
+        Self::new(Role::Client, config, keys)
+    }
+
+    fn new(role: Role, config: Config, keys: K) -> Self {
+        let decoder =
+            Decoder::new(role, config.limits).accept_masked_frames(config.accept_masked_frames);
+        let assembler = MessageAssembler::new(
+            config.delivery,
+            !config.skip_utf8_validation,
+            config.limits.max_message_size,
+        );
+        Self {
+            rx: Receiver {
+                decoder,
+                assembler,
+                config,
+                input: vec![0; config.read_buffer_size.max(256)],
+                start: 0,
+                end: 0,
+                eof: false,
+                close_received: false,
+            },
+            tx: Transmitter {
+                role,
+                keys,
+                state: State::Open,
+                output: Vec::new(),
+                sent: 0,
+                sending: None,
+                sending_utf8: Utf8Validator::new(),
+            },
+        }
+    }
+
+    /// This endpoint's role.
+    #[must_use]
+    pub const fn role(&self) -> Role {
+        self.tx.role
+    }
+
+    /// The closing-handshake state.
+    #[must_use]
+    pub const fn state(&self) -> State {
+        self.tx.state
+    }
+
+    /// The settings the session was made with.
+    #[must_use]
+    pub const fn config(&self) -> &Config {
+        &self.rx.config
+    }
+
+    /// `true` once the WebSocket connection is closed (both close frames exchanged, or the
+    /// connection failed): after flushing the pending output, a server should close the TCP
+    /// connection now and a client should expect the server to close it (§7.1.1).
+    #[must_use]
+    pub const fn close_expected(&self) -> bool {
+        matches!(self.tx.state, State::Closed)
+    }
+
+    // ---- input -------------------------------------------------------------------------
+
+    /// Free space to read received bytes into; report how many were read with
+    /// [`commit_input`](Self::commit_input). Compacts the buffer first when needed, so the
+    /// slice is never empty.
+    pub fn input_buffer(&mut self) -> &mut [u8] {
+        self.rx.make_room(1);
+        &mut self.rx.input[self.rx.end..]
+    }
+
+    /// Marks `n` bytes at the start of [`input_buffer`](Self::input_buffer) as received.
+    /// Counts beyond that buffer are capped at its length.
+    pub fn commit_input(&mut self, n: usize) {
+        self.rx.end = (self.rx.end + n).min(self.rx.input.len());
+    }
+
+    /// Copies received bytes into the session. [`input_buffer`](Self::input_buffer) avoids the
+    /// copy.
+    pub fn receive_data(&mut self, data: &[u8]) {
+        self.rx.make_room(data.len());
+        self.rx.input[self.rx.end..self.rx.end + data.len()].copy_from_slice(data);
+        self.rx.end += data.len();
+    }
+
+    /// The transport ended. Events for the bytes already received are still delivered; after
+    /// them, `next_event` reports [`Error::UnexpectedEof`] if the peer's close frame never came.
+    pub fn receive_eof(&mut self) {
+        self.rx.eof = true;
+    }
+
+    /// The next event from the bytes received so far, or `Ok(None)` when more bytes are needed
+    /// (or the connection is over).
+    ///
+    /// Pings are answered and the close handshake is advanced before the event is returned; an
+    /// `Err` is a protocol error by the peer, after which the session is closed and its close
+    /// frame queued. Write out [`pending_output`](Self::pending_output) afterwards either way.
+    pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error> {
+        let ready = match self.advance() {
+            Ok(Some(ready)) => ready,
+            Ok(None) => return Ok(None),
+            Err(error) => return Err(self.fail_on(error)),
+        };
+        let rx = &self.rx;
+        let event = match ready {
+            Ready::Ping(range) => Event::Ping(&rx.input[range]),
+            Ready::Pong(range) => Event::Pong(&rx.input[range]),
+            Ready::Close(code, range) => match simdutf8::basic::from_utf8(&rx.input[range]) {
+                Ok(reason) => Event::Close { code, reason },
+                // `advance` validated the close payload already.
+                Err(_) => Event::Close { code, reason: "" },
+            },
+            Ready::Data(item, range) => {
+                let data = match item.source {
+                    Source::Chunk => &rx.input[range],
+                    Source::Buffered => rx.assembler.buffered(),
+                };
+                match (rx.config.delivery, item.kind) {
+                    (Delivery::Fragments, _) => Event::Fragment {
+                        opcode: item.opcode,
+                        data,
+                        fin: item.fin,
+                    },
+                    (Delivery::Messages, MessageKind::Binary) => Event::Binary(data),
+                    (Delivery::Messages, MessageKind::Text) if rx.config.skip_utf8_validation => {
+                        Event::UnvalidatedText(data)
+                    }
+                    (Delivery::Messages, MessageKind::Text) => {
+                        match simdutf8::basic::from_utf8(data) {
+                            Ok(text) => Event::Text(text),
+                            Err(_) => {
+                                let offset = utf8_error_offset(data);
+                                return Err(self.tx.fail(&Error::InvalidUtf8 { offset }));
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        Ok(Some(event))
+    }
+
+    /// Runs the decoder until something is ready for the application.
+    fn advance(&mut self) -> Result<Option<Ready>, Error> {
+        let rx = &mut self.rx;
+        loop {
+            // Nothing after the peer's close frame, and nothing once the connection is over.
+            if rx.close_received || self.tx.state == State::Closed {
+                return Ok(None);
+            }
+            let base = rx.start;
+            let Some(chunk) = rx.decoder.decode(&mut rx.input[base..rx.end])? else {
+                if rx.eof {
+                    return Err(Error::UnexpectedEof);
+                }
+                return Ok(None);
+            };
+            rx.start += chunk.consumed;
+            let range = base + chunk.payload.start..base + chunk.payload.end;
+            match chunk.header.opcode {
+                OpCode::Ping => {
+                    if rx.config.auto_pong && self.tx.can_send() {
+                        self.tx
+                            .write_frame(true, OpCode::Pong, &rx.input[range.clone()])?;
+                    }
+                    return Ok(Some(Ready::Ping(range)));
+                }
+                OpCode::Pong => return Ok(Some(Ready::Pong(range))),
+                OpCode::Close => {
+                    let (code, _) = parse_close_payload(&rx.input[range.clone()])?;
+                    rx.close_received = true;
+                    self.tx.close_received(code, rx.config.auto_close_reply)?;
+                    let reason = (range.start + 2).min(range.end)..range.end;
+                    return Ok(Some(Ready::Close(code, reason)));
+                }
+                _ => {
+                    if let Some(item) = rx.assembler.push(&chunk, &rx.input[range.clone()])? {
+                        return Ok(Some(Ready::Data(item, range)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fails the connection for a peer error (queues the close frame), or passes a local one.
+    fn fail_on(&mut self, error: Error) -> Error {
+        if error.is_protocol_error() {
+            self.tx.fail(&error)
+        } else {
+            error
+        }
+    }
+
+    // ---- output ------------------------------------------------------------------------
+
+    /// Bytes waiting to be written to the transport, in order.
+    #[must_use]
+    pub fn pending_output(&self) -> &[u8] {
+        &self.tx.output[self.tx.sent..]
+    }
+
+    /// Marks the first `n` bytes of [`pending_output`](Self::pending_output) as written.
+    pub fn consume_output(&mut self, n: usize) {
+        let tx = &mut self.tx;
+        tx.sent = (tx.sent + n).min(tx.output.len());
+        if tx.sent == tx.output.len() {
+            tx.output.clear();
+            tx.sent = 0;
+        }
+    }
+
+    /// Queues a text message as one frame.
+    pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
+        self.tx.send_message(OpCode::Text, text.as_bytes())
+    }
+
+    /// Queues a binary message as one frame.
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.tx.send_message(OpCode::Binary, data)
+    }
+
+    /// Queues one data frame of a message fragmented by hand: `Text` or `Binary` starts a
+    /// message, `Continuation` continues it, `fin` ends it. Text fragments are checked to be
+    /// valid UTF-8 so far (a code point may be split between fragments). Control frames go
+    /// through [`send_ping`](Self::send_ping), [`send_pong`](Self::send_pong) and
+    /// [`send_close`](Self::send_close); other opcodes are refused.
+    pub fn send_frame(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) -> Result<(), Error> {
+        self.tx.send_fragment(opcode, fin, payload)
+    }
+
+    /// Queues a ping (payload at most 125 bytes).
+    pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.tx.send_control(OpCode::Ping, payload)
+    }
+
+    /// Queues a pong (payload at most 125 bytes); an unsolicited pong is a heartbeat (§5.5.3).
+    pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.tx.send_control(OpCode::Pong, payload)
+    }
+
+    /// Starts (or, in [`State::RemoteClosing`], completes) the closing handshake. `None` sends
+    /// a close frame without a status. The code must be valid on the wire and the reason at
+    /// most 123 bytes.
+    pub fn send_close(&mut self, code: Option<CloseCode>, reason: &str) -> Result<(), Error> {
+        check_outgoing_close(code, reason)?;
+        match self.tx.state {
+            State::Open => self.tx.state = State::LocalClosing,
+            State::RemoteClosing => self.tx.state = State::Closed,
+            State::LocalClosing | State::Closed => return Err(Error::Closed),
+        }
+        self.tx.write_close(code, reason)
+    }
+
+    /// Fails the connection (§7.1.7): queues a close frame with `code` and `reason` unless one
+    /// was already sent, and closes the session without waiting for the peer. Calling it on a
+    /// closed session does nothing.
+    pub fn fail(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        check_outgoing_close(Some(code), reason)?;
+        if self.tx.can_send() {
+            self.tx.write_close(Some(code), reason)?;
+        }
+        self.tx.state = State::Closed;
+        Ok(())
+    }
+}
+
+impl Session<NoMask> {
+    /// A server session: it sends unmasked frames and requires masked ones.
+    #[must_use]
+    pub fn server(config: Config) -> Self {
+        Self::new(Role::Server, config, NoMask)
+    }
+}
+
+impl Receiver {
+    /// Makes room for `extra` more bytes after `end`, moving unconsumed bytes to the front or
+    /// growing the buffer.
+    fn make_room(&mut self, extra: usize) {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+        if self.input.len() - self.end >= extra.max(1) {
+            return;
+        }
+        self.input.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        if self.input.len() - self.end < extra.max(1) {
+            let grown = (self.end + extra).max(self.input.len() * 2);
+            self.input.resize(grown, 0);
+        }
+    }
+}
+
+impl<K: MaskKeySource> Transmitter<K> {
+    /// Data and pongs may still be sent: our close frame has not gone out.
+    const fn can_send(&self) -> bool {
+        matches!(self.state, State::Open | State::RemoteClosing)
+    }
+
+    fn send_message(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+        if !self.can_send() {
+            return Err(Error::Closed);
+        }
+        if self.sending.is_some() {
+            return Err(Error::MessageInProgress);
+        }
+        self.write_frame(true, opcode, payload)
+    }
+
+    fn send_fragment(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) -> Result<(), Error> {
+        if !self.can_send() {
+            return Err(Error::Closed);
+        }
+        let kind = match (opcode, self.sending) {
+            (OpCode::Text | OpCode::Binary, Some(_)) => return Err(Error::MessageInProgress),
+            (OpCode::Text, None) => MessageKind::Text,
+            (OpCode::Binary, None) => MessageKind::Binary,
+            (OpCode::Continuation, Some(kind)) => kind,
+            (OpCode::Continuation, None) => return Err(Error::NoMessageInProgress),
+            (other, _) => return Err(Error::NotADataOpcode(other)),
+        };
+        if kind == MessageKind::Text {
+            // Check on a copy so that a refused fragment leaves the message state untouched.
+            let mut utf8 = if opcode == OpCode::Text {
+                Utf8Validator::new()
+            } else {
+                self.sending_utf8.clone()
+            };
+            utf8.feed(payload).map_err(|_| Error::InvalidOutgoingUtf8)?;
+            if fin {
+                utf8.clone()
+                    .finish()
+                    .map_err(|_| Error::InvalidOutgoingUtf8)?;
+            }
+            self.sending_utf8 = utf8;
+        }
+        self.write_frame(fin, opcode, payload)?;
+        self.sending = if fin { None } else { Some(kind) };
+        Ok(())
+    }
+
+    fn send_control(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+        if !self.can_send() {
+            return Err(Error::Closed);
+        }
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(Error::ControlPayloadTooLong(payload.len()));
+        }
+        self.write_frame(true, opcode, payload)
+    }
+
+    /// The peer's close frame arrived: answer it or wait, per `auto_reply`.
+    fn close_received(&mut self, code: CloseCode, auto_reply: bool) -> Result<(), Error> {
+        match self.state {
+            State::Open if auto_reply => {
+                self.state = State::Closed;
+                // Echo the peer's code (§5.5.1); a close without a status gets one without.
+                let echo = (code != CloseCode::NO_STATUS).then_some(code);
+                self.write_close(echo, "")
+            }
+            State::Open => {
+                self.state = State::RemoteClosing;
+                Ok(())
+            }
+            _ => {
+                self.state = State::Closed;
+                Ok(())
+            }
+        }
+    }
+
+    /// Fails the connection for a peer's protocol error: a close frame with the error's code
+    /// and its message as the reason, unless our close frame already went out.
+    fn fail(&mut self, error: &Error) -> Error {
+        if let Some(code) = error.close_code().filter(|code| code.is_valid()) {
+            if self.can_send() {
+                let mut reason = ReasonBuf::new();
+                // `ReasonBuf` truncates instead of failing.
+                let _ = write!(reason, "{error}");
+                // Only encoding limits could fail here, and a close frame is far below them.
+                let _ = self.write_close(Some(code), reason.as_str());
+            }
+        }
+        self.state = State::Closed;
+        *error
+    }
+
+    fn write_close(&mut self, code: Option<CloseCode>, reason: &str) -> Result<(), Error> {
+        let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
+        let len = match code {
+            Some(code) => {
+                payload[..2].copy_from_slice(&code.as_u16().to_be_bytes());
+                payload[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
+                2 + reason.len()
+            }
+            None => 0,
+        };
+        self.write_frame(true, OpCode::Close, &payload[..len])
+    }
+
+    /// Appends one frame to the output: header, mask key and masked payload together, so a
+    /// small message is one write.
+    fn write_frame(&mut self, fin: bool, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+        let mask = match self.role {
+            Role::Client => Some(self.keys.next_key()),
+            Role::Server => None,
+        };
+        encode_frame(
+            &mut self.output,
+            FrameHeader::new(fin, opcode, mask, payload.len() as u64),
+            payload,
+        )
+    }
+}
+
+/// Appends a whole frame to `out`: the header (with `header.payload_len` set to
+/// `payload.len()`), the mask key, and the payload masked with it when `header.mask` is set.
+///
+/// ```
+/// use ws_frame::{encode_frame, FrameHeader, OpCode};
+/// let mut out = Vec::new();
+/// let header = FrameHeader::new(true, OpCode::Text, Some([0x37, 0xfa, 0x21, 0x3d]), 0);
+/// encode_frame(&mut out, header, b"Hello")?;
+/// assert_eq!(out, [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+/// # Ok::<(), ws_frame::Error>(())
+/// ```
+pub fn encode_frame(out: &mut Vec<u8>, header: FrameHeader, payload: &[u8]) -> Result<(), Error> {
+    let header = FrameHeader {
+        payload_len: payload.len() as u64,
+        ..header
+    };
+    let mut head = [0u8; MAX_HEADER_LEN];
+    let n = header.encode(&mut head)?;
+    out.reserve(n + payload.len());
+    out.extend_from_slice(&head[..n]);
+    let start = out.len();
+    out.extend_from_slice(payload);
+    if let Some(key) = header.mask {
+        apply_mask(&mut out[start..], key, 0);
+    }
+    Ok(())
+}
+
+/// Offset of the first invalid UTF-8 sequence in `data`.
+fn utf8_error_offset(data: &[u8]) -> u64 {
+    simdutf8::compat::from_utf8(data).map_or_else(|e| e.valid_up_to() as u64, |_| 0)
+}
+
+/// A close reason being formatted: at most 123 bytes, cut on a character boundary.
+struct ReasonBuf {
+    bytes: [u8; MAX_CLOSE_REASON],
+    len: usize,
+}
+
+impl ReasonBuf {
+    const fn new() -> Self {
+        Self {
+            bytes: [0; MAX_CLOSE_REASON],
+            len: 0,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only whole `&str` pieces are ever copied in, so this cannot fail.
+        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+impl core::fmt::Write for ReasonBuf {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let room = MAX_CLOSE_REASON - self.len;
+        let mut take = s.len().min(room);
+        while !s.is_char_boundary(take) {
+            take -= 1;
+        }
+        self.bytes[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
+        self.len += take;
+        Ok(())
+    }
+}
