@@ -12,7 +12,7 @@ use crate::header::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use crate::mask::apply_mask;
 use crate::message::{Assembled, Delivery, MessageAssembler, MessageKind, Source};
 use crate::opcode::OpCode;
-use crate::utf8::Utf8Validator;
+use crate::utf8::{Utf8Validator, utf8_error};
 
 /// Where the mask keys of a client's frames come from (RFC 6455 §5.3).
 ///
@@ -390,10 +390,7 @@ impl<K: MaskKeySource> Session<K> {
                     (Delivery::Messages, MessageKind::Text) => {
                         match simdutf8::basic::from_utf8(data) {
                             Ok(text) => Event::Text(text),
-                            Err(_) => {
-                                let offset = utf8_error_offset(data);
-                                return Err(self.tx.fail(&Error::InvalidUtf8 { offset }));
-                            }
+                            Err(_) => return Err(self.tx.fail(&utf8_error(data))),
                         }
                     }
                 }
@@ -703,11 +700,6 @@ pub fn encode_frame(out: &mut Vec<u8>, header: FrameHeader, payload: &[u8]) -> R
         apply_mask(&mut out[start..], key, 0);
     }
     Ok(())
-}
-
-/// Offset of the first invalid UTF-8 sequence in `data`.
-fn utf8_error_offset(data: &[u8]) -> u64 {
-    simdutf8::compat::from_utf8(data).map_or_else(|e| e.valid_up_to() as u64, |_| 0)
 }
 
 /// A close reason being formatted: at most 123 bytes, cut on a character boundary.

@@ -162,3 +162,20 @@ fn first_error(input: &[u8]) -> usize {
         Err(e) => e.valid_up_to(),
     }
 }
+
+/// The error for a complete message `data` that failed validation: invalid, or cut short at
+/// the end.
+#[cfg(feature = "alloc")]
+pub(crate) fn utf8_error(data: &[u8]) -> Error {
+    match simdutf8::compat::from_utf8(data) {
+        Err(e) if e.error_len().is_none() => Error::TruncatedUtf8 {
+            offset: e.valid_up_to() as u64,
+        },
+        Err(e) => Error::InvalidUtf8 {
+            offset: e.valid_up_to() as u64,
+        },
+        Ok(_) => Error::InvalidUtf8 {
+            offset: data.len() as u64,
+        },
+    }
+}

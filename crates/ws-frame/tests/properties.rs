@@ -1,0 +1,193 @@
+//! Property tests: encode/decode round trips at random split points, masking against the
+//! byte-at-a-time reference, incremental UTF-8 against `core::str::from_utf8`, and whole
+//! message streams between two sessions.
+
+use proptest::prelude::*;
+use ws_frame::{
+    Config, Decoder, Event, FrameHeader, Limits, OpCode, Role, Session, Utf8Validator, apply_mask,
+    apply_mask_bytes, encode_frame,
+};
+
+#[test]
+fn mask_equals_reference_for_every_length_and_offset() {
+    let key = [0xDE, 0xAD, 0xBE, 0xEF];
+    let data: Vec<u8> = (0..=300u16).map(|i| (i * 7 + 3) as u8).collect();
+    for len in 0..=256 {
+        for offset in 0..=3 {
+            // Also vary the alignment of the slice in memory.
+            for align in 0..8 {
+                let mut ours = data[align..align + len].to_vec();
+                let mut reference = ours.clone();
+                apply_mask(&mut ours, key, offset);
+                apply_mask_bytes(&mut reference, key, offset);
+                assert_eq!(ours, reference, "len {len} offset {offset} align {align}");
+            }
+        }
+    }
+}
+
+fn opcode() -> impl Strategy<Value = OpCode> {
+    prop_oneof![
+        Just(OpCode::Continuation),
+        Just(OpCode::Text),
+        Just(OpCode::Binary),
+        Just(OpCode::Close),
+        Just(OpCode::Ping),
+        Just(OpCode::Pong),
+        (3u8..8).prop_map(OpCode::Reserved),
+        (11u8..16).prop_map(OpCode::Reserved),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn header_round_trips(
+        fin: bool, rsv1: bool, rsv2: bool, rsv3: bool,
+        opcode in opcode(),
+        mask: Option<[u8; 4]>,
+        len in prop_oneof![0u64..200, 65500u64..65600, 0u64..(1 << 63)],
+    ) {
+        let header = FrameHeader { fin, rsv1, rsv2, rsv3, opcode, mask, payload_len: len };
+        let mut out = [0; ws_frame::MAX_HEADER_LEN];
+        let n = header.encode(&mut out).unwrap();
+        prop_assert_eq!(FrameHeader::decode(&out[..n]), Ok(ws_frame::Status::Complete((header, n))));
+        prop_assert_eq!(FrameHeader::decode(&out[..n - 1]), Ok(ws_frame::Status::Partial));
+    }
+
+    #[test]
+    fn frames_round_trip_through_the_decoder_at_random_splits(
+        payloads in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 1..6),
+        key: [u8; 4],
+        splits in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+    ) {
+        let mut wire = Vec::new();
+        for payload in &payloads {
+            encode_frame(&mut wire, FrameHeader::new(true, OpCode::Binary, Some(key), 0), payload).unwrap();
+        }
+        let mut cuts: Vec<usize> = splits.iter().map(|i| i.index(wire.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut decoder = Decoder::new(Role::Server, Limits::default());
+        let (mut buf, mut got, mut current, mut last) = (Vec::new(), Vec::new(), Vec::new(), 0);
+        for cut in cuts.into_iter().chain([wire.len()]) {
+            buf.extend_from_slice(&wire[last..cut]);
+            last = cut;
+            while let Some(chunk) = decoder.decode(&mut buf).unwrap() {
+                prop_assert_eq!(chunk.header.mask, Some(key));
+                current.extend_from_slice(chunk.data(&buf));
+                if chunk.is_last {
+                    got.push(std::mem::take(&mut current));
+                }
+                buf.drain(..chunk.consumed);
+            }
+        }
+        prop_assert_eq!(got, payloads);
+    }
+
+    #[test]
+    fn masking_twice_is_identity(data: Vec<u8>, key: [u8; 4], offset in 0usize..4) {
+        let mut masked = data.clone();
+        apply_mask(&mut masked, key, offset);
+        apply_mask(&mut masked, key, offset);
+        prop_assert_eq!(masked, data);
+    }
+
+    #[test]
+    fn chunked_masking_equals_whole_masking(
+        data in proptest::collection::vec(any::<u8>(), 0..2000),
+        key: [u8; 4],
+        splits in proptest::collection::vec(any::<prop::sample::Index>(), 0..8),
+    ) {
+        let mut whole = data.clone();
+        apply_mask(&mut whole, key, 0);
+        let mut cuts: Vec<usize> = splits.iter().map(|i| i.index(data.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut chunked = data;
+        let mut start = 0;
+        for end in cuts.into_iter().chain([chunked.len()]) {
+            apply_mask(&mut chunked[start..end], key, start);
+            start = end;
+        }
+        prop_assert_eq!(chunked, whole);
+    }
+
+    #[test]
+    fn incremental_utf8_agrees_with_std_at_any_split(
+        bytes in prop_oneof![
+            any::<String>().prop_map(String::into_bytes),
+            proptest::collection::vec(any::<u8>(), 0..64),
+            // Valid text with one byte replaced: the interesting near misses.
+            (any::<String>(), any::<prop::sample::Index>(), any::<u8>()).prop_map(|(s, i, b)| {
+                let mut v = s.into_bytes();
+                if !v.is_empty() { let i = i.index(v.len()); v[i] = b; }
+                v
+            }),
+        ],
+        splits in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+    ) {
+        let mut cuts: Vec<usize> = splits.iter().map(|i| i.index(bytes.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut validator = Utf8Validator::new();
+        let mut start = 0;
+        let mut result = Ok(());
+        for end in cuts.into_iter().chain([bytes.len()]) {
+            result = validator.feed(&bytes[start..end]);
+            if result.is_err() { break; }
+            start = end;
+        }
+        let result = result.and_then(|()| validator.finish());
+        match core::str::from_utf8(&bytes) {
+            Ok(_) => prop_assert_eq!(result, Ok(())),
+            Err(e) => {
+                let offset = e.valid_up_to() as u64;
+                let expected = if e.error_len().is_some() {
+                    ws_frame::Error::InvalidUtf8 { offset }
+                } else {
+                    ws_frame::Error::TruncatedUtf8 { offset }
+                };
+                prop_assert_eq!(result, Err(expected));
+            }
+        }
+    }
+
+    #[test]
+    fn messages_cross_two_sessions_intact(
+        messages in proptest::collection::vec(
+            prop_oneof![
+                any::<String>().prop_map(|s| (true, s.into_bytes())),
+                proptest::collection::vec(any::<u8>(), 0..3000).prop_map(|b| (false, b)),
+            ],
+            1..8,
+        ),
+        chunk in 1usize..500,
+        seed: u32,
+    ) {
+        let mut state = seed;
+        let mut client = Session::client(Config::default().read_buffer_size(256), move || {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            state.to_le_bytes()
+        });
+        let mut server = Session::server(Config::default().read_buffer_size(256));
+        for (is_text, payload) in &messages {
+            if *is_text {
+                client.send_text(std::str::from_utf8(payload).unwrap()).unwrap();
+            } else {
+                client.send_binary(payload).unwrap();
+            }
+        }
+        let wire = client.pending_output().to_vec();
+        let mut got = Vec::new();
+        for piece in wire.chunks(chunk) {
+            server.receive_data(piece);
+            while let Some(event) = server.next_event().unwrap() {
+                got.push(match event {
+                    Event::Text(text) => (true, text.as_bytes().to_vec()),
+                    Event::Binary(data) => (false, data.to_vec()),
+                    other => panic!("unexpected {other:?}"),
+                });
+            }
+        }
+        prop_assert_eq!(got, messages);
+    }
+}
