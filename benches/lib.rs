@@ -1,1 +1,2 @@
-//! Benchmarks live in `benches/`; this library is empty on purpose.
+//! Criterion benchmarks of the workspace; the benchmarks are in `benches/`, this library is empty
+//! on purpose.

@@ -1,1 +1,173 @@
-fn main() {}
+//! ws-frame micro-benchmarks: masking, UTF-8 validation, decoding and encoding.
+//!
+//! Run with `cargo xtask bench` (or `cargo bench -p ws-benches -- <filter>`); the numbers and
+//! the machine are recorded in `docs/performance.md`.
+
+#![allow(clippy::unwrap_used)] // tests and benchmarks fail loudly by design
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ws_frame::{
+    Config, Decoder, Event, FrameHeader, Limits, OpCode, Role, Session, Utf8Validator, apply_mask,
+    apply_mask_bytes, encode_frame,
+};
+
+const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+
+fn masking(c: &mut Criterion) {
+    let mut group = c.benchmark_group("mask");
+    for size in [125usize, 4 << 10, 1 << 20] {
+        let mut buf = vec![0x5Au8; size];
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_with_input(
+            BenchmarkId::new("bytewise_reference", size),
+            &size,
+            |b, _| {
+                b.iter(|| apply_mask_bytes(black_box(&mut buf), KEY, 1));
+            },
+        );
+        group.bench_with_input(BenchmarkId::new("apply_mask", size), &size, |b, _| {
+            b.iter(|| apply_mask(black_box(&mut buf), KEY, 1));
+        });
+    }
+    group.finish();
+}
+
+/// 1 MiB of text: ASCII, or a mix of 1- to 4-byte code points.
+fn text(mixed: bool) -> Vec<u8> {
+    let unit = if mixed {
+        "Grüße, Καλημέρα, こんにちは, 🦀 and ASCII. "
+    } else {
+        "The quick brown fox jumps over the lazy dog. "
+    };
+    let mut s = String::new();
+    while s.len() < (1 << 20) {
+        s.push_str(unit);
+    }
+    s.into_bytes()
+}
+
+fn utf8(c: &mut Criterion) {
+    let mut group = c.benchmark_group("utf8");
+    for (name, data) in [("ascii_1MiB", text(false)), ("mixed_1MiB", text(true))] {
+        group.throughput(Throughput::Bytes(data.len() as u64));
+        group.bench_function(BenchmarkId::new("std_from_utf8", name), |b| {
+            b.iter(|| std::str::from_utf8(black_box(&data)).is_ok());
+        });
+        group.bench_function(BenchmarkId::new("validator_whole", name), |b| {
+            b.iter(|| {
+                let mut v = Utf8Validator::new();
+                v.feed(black_box(&data)).and_then(|()| v.finish()).is_ok()
+            });
+        });
+        group.bench_function(BenchmarkId::new("validator_4KiB_pieces", name), |b| {
+            b.iter(|| {
+                let mut v = Utf8Validator::new();
+                for piece in black_box(&data).chunks(4093) {
+                    v.feed(piece).unwrap();
+                }
+                v.finish().is_ok()
+            });
+        });
+    }
+    group.finish();
+}
+
+/// `count` unmasked binary frames of `size` bytes, as a server sends them.
+fn frames(count: usize, size: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for _ in 0..count {
+        encode_frame(
+            &mut out,
+            FrameHeader::new(true, OpCode::Binary, None, 0),
+            &vec![7; size],
+        )
+        .unwrap();
+    }
+    out
+}
+
+fn decoding(c: &mut Criterion) {
+    let mut group = c.benchmark_group("decode");
+    for (count, size) in [(4096usize, 16usize), (64, 64 << 10)] {
+        let mut wire = frames(count, size);
+        group.throughput(Throughput::Elements(count as u64));
+        group.bench_function(
+            BenchmarkId::new("decoder_frames", format!("{count}x{size}B")),
+            |b| {
+                b.iter(|| {
+                    let mut decoder = Decoder::new(Role::Client, Limits::default());
+                    let (mut pos, mut total) = (0, 0);
+                    while let Some(chunk) = decoder.decode(&mut wire[pos..]).unwrap() {
+                        total += chunk.payload.len();
+                        pos += chunk.consumed;
+                    }
+                    black_box(total)
+                });
+            },
+        );
+        group.throughput(Throughput::Bytes(wire.len() as u64));
+        group.bench_function(
+            BenchmarkId::new("session_messages", format!("{count}x{size}B")),
+            |b| {
+                let mut session =
+                    Session::client(Config::default().read_buffer_size(128 << 10), || KEY);
+                b.iter(|| {
+                    let mut total = 0;
+                    for piece in wire.chunks(128 << 10) {
+                        session.receive_data(piece);
+                        while let Some(event) = session.next_event().unwrap() {
+                            if let Event::Binary(data) = event {
+                                total += data.len();
+                            }
+                        }
+                    }
+                    black_box(total)
+                });
+            },
+        );
+    }
+    group.finish();
+}
+
+fn encoding(c: &mut Criterion) {
+    let mut group = c.benchmark_group("encode");
+    for size in [16usize, 64 << 10] {
+        let payload = vec![9u8; size];
+        let mut out = Vec::with_capacity(size + 14);
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_function(BenchmarkId::new("masked_frame", size), |b| {
+            b.iter(|| {
+                out.clear();
+                let header = FrameHeader::new(true, OpCode::Binary, Some(KEY), 0);
+                encode_frame(&mut out, header, black_box(&payload)).unwrap();
+                black_box(out.len())
+            });
+        });
+        let mut session = Session::client(Config::default(), || KEY);
+        group.bench_function(BenchmarkId::new("session_send_binary", size), |b| {
+            b.iter(|| {
+                session.send_binary(black_box(&payload)).unwrap();
+                let n = session.pending_output().len();
+                session.consume_output(n);
+            });
+        });
+    }
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30)
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = masking, utf8, decoding, encoding
+}
+criterion_main!(benches);

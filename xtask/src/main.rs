@@ -1,1 +1,257 @@
-fn main() {}
+//! Project automation, run as `cargo xtask <task>`.
+//!
+//! | task | what it does |
+//! |---|---|
+//! | `ci` | everything a change must pass: fmt, clippy, tests, docs, the no_std build, a fuzz smoke run |
+//! | `fuzz [--smoke] [TARGET] [--seconds N]` | runs cargo-fuzz targets (installs cargo-fuzz when missing) |
+//! | `bench [ARGS]` | runs the criterion benchmarks (`ARGS` go to criterion, e.g. a filter) |
+//! | `nostd` | builds `ws-frame` without `std` and without `alloc` |
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+/// The fuzz targets, in the order the smoke run takes them.
+const FUZZ_TARGETS: &[&str] = &["frame_header", "decoder_chunked", "session"];
+
+/// Seconds per target in a smoke run.
+const SMOKE_SECONDS: u32 = 15;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("fuzz") => fuzz_command(&args[1..]),
+        Some("bench") => bench(&args[1..]),
+        Some("nostd") => nostd(),
+        Some("help" | "--help" | "-h") | None => {
+            println!("{}", usage());
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown task `{other}`\n\n{}", usage())),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage() -> &'static str {
+    "usage: cargo xtask <task>\n\
+     \n  ci                                   fmt, clippy, test, doc, nostd, fuzz smoke\
+     \n  fuzz [--smoke] [TARGET] [--seconds N] run fuzz targets (all when no TARGET)\
+     \n  bench [CRITERION ARGS]               run the criterion benchmarks\
+     \n  nostd                                build ws-frame without std and alloc"
+}
+
+/// The workspace root (the parent of this crate's directory).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// Runs a command in `dir`, echoing it; an error names the command and its exit status.
+fn run(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let shown = format!("{program} {}", args.join(" "));
+    eprintln!("\n==> {shown}");
+    let started = Instant::now();
+    let status = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .status()
+        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    eprintln!(
+        "<== {shown}: {status} in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{shown}` failed: {status}"))
+    }
+}
+
+fn ci() -> Result<(), String> {
+    let root = root();
+    let started = Instant::now();
+    run(&root, "cargo", &["fmt", "--all", "--check"], &[])?;
+    run(
+        &root,
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    run(&root, "cargo", &["test", "--workspace"], &[])?;
+    run(
+        &root,
+        "cargo",
+        &["doc", "--workspace", "--no-deps"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
+    nostd()?;
+    fuzz(&FuzzOptions {
+        smoke: true,
+        target: None,
+        seconds: SMOKE_SECONDS,
+    })?;
+    eprintln!(
+        "\nxtask ci: all steps passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn nostd() -> Result<(), String> {
+    let root = root();
+    run(
+        &root,
+        "cargo",
+        &["build", "-p", "ws-frame", "--no-default-features"],
+        &[],
+    )?;
+    run(
+        &root,
+        "cargo",
+        &[
+            "build",
+            "-p",
+            "ws-frame",
+            "--no-default-features",
+            "--features",
+            "alloc",
+        ],
+        &[],
+    )
+}
+
+fn bench(args: &[String]) -> Result<(), String> {
+    let mut cargo_args = vec!["bench", "-p", "ws-benches", "--"];
+    cargo_args.extend(args.iter().map(String::as_str));
+    run(&root(), "cargo", &cargo_args, &[])
+}
+
+struct FuzzOptions<'a> {
+    smoke: bool,
+    target: Option<&'a str>,
+    seconds: u32,
+}
+
+fn fuzz_command(args: &[String]) -> Result<(), String> {
+    let mut options = FuzzOptions {
+        smoke: false,
+        target: None,
+        seconds: 60,
+    };
+    let mut seconds_given = false;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "--smoke" => options.smoke = true,
+            "--seconds" => {
+                let value = iter.next().ok_or("--seconds needs a number")?;
+                options.seconds = value
+                    .parse()
+                    .map_err(|_| format!("--seconds needs a number, got `{value}`"))?;
+                seconds_given = true;
+            }
+            target if FUZZ_TARGETS.contains(&target) => options.target = Some(target),
+            other => {
+                return Err(format!(
+                    "unknown fuzz argument `{other}`; targets are {}",
+                    FUZZ_TARGETS.join(", ")
+                ));
+            }
+        }
+    }
+    if options.smoke && !seconds_given {
+        options.seconds = SMOKE_SECONDS;
+    }
+    fuzz(&options)
+}
+
+/// Makes sure `cargo fuzz` runs; installs it when missing. `Ok(false)` when it cannot be had.
+fn ensure_cargo_fuzz() -> Result<bool, String> {
+    let present = || {
+        Command::new("cargo")
+            .args(["fuzz", "--version"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if present() {
+        return Ok(true);
+    }
+    eprintln!("cargo-fuzz is missing; installing it with `cargo install cargo-fuzz --locked`");
+    if run(
+        &root(),
+        "cargo",
+        &["install", "cargo-fuzz", "--locked"],
+        &[],
+    )
+    .is_err()
+        || !present()
+    {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+fn fuzz(options: &FuzzOptions<'_>) -> Result<(), String> {
+    if !ensure_cargo_fuzz()? {
+        let message = "cargo-fuzz could not be installed (see the output above)";
+        if options.smoke {
+            eprintln!("xtask: SKIPPING the fuzz smoke run: {message}");
+            return Ok(());
+        }
+        return Err(message.to_string());
+    }
+    let fuzz_dir = root().join("fuzz");
+    // cargo-fuzz needs nightly flags; the stable toolchain accepts them with RUSTC_BOOTSTRAP.
+    let env = [("RUSTC_BOOTSTRAP", "1")];
+    run(&fuzz_dir, "cargo", &["fuzz", "build", "-O"], &env)?;
+    let targets: Vec<&str> = options
+        .target
+        .map_or_else(|| FUZZ_TARGETS.to_vec(), |t| vec![t]);
+    for target in targets {
+        // Run on a copy of the committed seeds so the fuzzer's finds never dirty the tree.
+        let corpus = fuzz_dir.join("corpus-run").join(target);
+        std::fs::create_dir_all(&corpus).map_err(|e| format!("{}: {e}", corpus.display()))?;
+        let seeds = fuzz_dir.join("seeds").join(target);
+        for entry in std::fs::read_dir(&seeds).map_err(|e| format!("{}: {e}", seeds.display()))? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if let Some(name) = path.file_name() {
+                std::fs::copy(&path, corpus.join(name))
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+        let corpus = corpus.to_string_lossy().into_owned();
+        let time = format!("-max_total_time={}", options.seconds);
+        run(
+            &fuzz_dir,
+            "cargo",
+            &[
+                "fuzz",
+                "run",
+                "-O",
+                target,
+                &corpus,
+                "--",
+                &time,
+                "-rss_limit_mb=2048",
+            ],
+            &env,
+        )?;
+    }
+    Ok(())
+}

@@ -2,6 +2,8 @@
 //! byte-at-a-time reference, incremental UTF-8 against `core::str::from_utf8`, and whole
 //! message streams between two sessions.
 
+#![allow(clippy::unwrap_used)] // tests and benchmarks fail loudly by design
+
 use proptest::prelude::*;
 use ws_frame::{
     Config, Decoder, Event, FrameHeader, Limits, OpCode, Role, Session, Utf8Validator, apply_mask,

@@ -1,16 +1,15 @@
 //! RFC 6455 §5.7 examples in both directions, fed whole, split at every byte offset, and byte
 //! by byte; and the session-level rules, one table case per rule.
 
+#![allow(clippy::unwrap_used)] // tests and benchmarks fail loudly by design
+
 use ws_frame::{
     CloseCode, Config, Decoder, Delivery, Error, Event, FrameHeader, Limits, OpCode, Role, Session,
     State, encode_frame,
 };
 
 /// Every complete frame the decoder produces when `bytes` arrive as `pieces`.
-fn decode_pieces(
-    mut decoder: Decoder,
-    pieces: &[&[u8]],
-) -> Result<Vec<(FrameHeader, Vec<u8>)>, Error> {
+fn decode_pieces(mut decoder: Decoder, pieces: &[&[u8]]) -> Result<Vec<Decoded>, Error> {
     let mut buf = Vec::new();
     let mut frames = Vec::new();
     let mut current: Option<(FrameHeader, Vec<u8>)> = None;
@@ -36,7 +35,7 @@ fn decode_pieces(
 
 /// The same bytes fed whole, split once at every offset, and one byte at a time all decode to
 /// `expected`.
-fn assert_decodes_at_every_split(role: Role, bytes: &[u8], expected: &[(FrameHeader, Vec<u8>)]) {
+fn assert_decodes_at_every_split(role: Role, bytes: &[u8], expected: &[Decoded]) {
     let decoder = || Decoder::new(role, Limits::default()).accept_masked_frames(true);
     assert_eq!(
         decode_pieces(decoder(), &[bytes]).unwrap(),
@@ -67,12 +66,13 @@ fn encode(fin: bool, opcode: OpCode, mask: Option<[u8; 4]>, payload: &[u8]) -> V
 
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
+/// A frame as (fin, opcode, mask, payload).
+type FrameSpec = (bool, OpCode, Option<[u8; 4]>, Vec<u8>);
+/// A decoded frame and its payload.
+type Decoded = (FrameHeader, Vec<u8>);
+
 /// (description, wire bytes, frames as (fin, opcode, mask, payload)).
-fn rfc_examples() -> Vec<(
-    &'static str,
-    Vec<u8>,
-    Vec<(bool, OpCode, Option<[u8; 4]>, Vec<u8>)>,
-)> {
+fn rfc_examples() -> Vec<(&'static str, Vec<u8>, Vec<FrameSpec>)> {
     let mut len256 = vec![0x82, 0x7E, 0x01, 0x00];
     len256.extend(std::iter::repeat_n(0xAB, 256));
     let mut len64k = vec![0x82, 0x7F, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00];
@@ -137,7 +137,7 @@ fn rfc_examples_encode_to_the_rfc_bytes() {
 #[test]
 fn rfc_examples_decode_at_every_split() {
     for (name, bytes, frames) in rfc_examples() {
-        let expected: Vec<(FrameHeader, Vec<u8>)> = frames
+        let expected: Vec<Decoded> = frames
             .iter()
             .map(|(fin, op, mask, payload)| {
                 (
@@ -227,15 +227,7 @@ fn server_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 /// What a client made of `input`: the events (owned), and the error that ended it, if any.
-fn run_client(
-    config: Config,
-    input: &[u8],
-) -> (
-    Vec<String>,
-    Option<Error>,
-    Vec<(FrameHeader, Vec<u8>)>,
-    State,
-) {
+fn run_client(config: Config, input: &[u8]) -> (Vec<String>, Option<Error>, Vec<Decoded>, State) {
     let mut session = client(config);
     session.receive_data(input);
     let mut events = Vec::new();
@@ -255,7 +247,7 @@ fn run_client(
 }
 
 /// The close code of the one close frame the client sent.
-fn sent_close_code(sent: &[(FrameHeader, Vec<u8>)]) -> Option<u16> {
+fn sent_close_code(sent: &[Decoded]) -> Option<u16> {
     let (header, payload) = sent.last()?;
     assert_eq!(header.opcode, OpCode::Close);
     Some(u16::from_be_bytes([payload[0], payload[1]]))

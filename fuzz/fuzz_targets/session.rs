@@ -1,0 +1,44 @@
+//! Any byte stream into a client `Session`, in fuzzer-chosen pieces, with EOF at the end: no
+//! panic, every frame it sends is a valid masked frame, and its input buffer stays bounded.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use ws_frame::{Config, Decoder, Delivery, Limits, OpCode, Role, Session, parse_close_payload};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&control, input)) = data.split_first() else { return };
+    let config = Config::default()
+        .limits(Limits::default().max_frame_size(1 << 12).max_message_size(1 << 14))
+        .delivery(if control & 1 == 0 { Delivery::Messages } else { Delivery::Fragments })
+        .accept_masked_frames(control & 2 != 0)
+        .skip_utf8_validation(control & 4 != 0)
+        .auto_close_reply(control & 8 != 0)
+        .read_buffer_size(256);
+    let mut session = Session::client(config, || [0x11, 0x22, 0x33, 0x44]);
+    let step = usize::from(control >> 4) * 7 + 1;
+    let mut output = Vec::new();
+    for piece in input.chunks(step) {
+        session.receive_data(piece);
+        while let Ok(Some(_event)) = session.next_event() {}
+        output.extend_from_slice(session.pending_output());
+        session.consume_output(session.pending_output().len());
+    }
+    session.receive_eof();
+    while let Ok(Some(_event)) = session.next_event() {}
+    output.extend_from_slice(session.pending_output());
+
+    // Whatever happened, the bytes the client sent are valid frames for a server.
+    let mut server = Decoder::new(Role::Server, Limits::default());
+    let mut buf = output;
+    let mut closes = 0;
+    while let Some(chunk) = server.decode(&mut buf).expect("the client sent an invalid frame") {
+        assert!(chunk.is_first && chunk.is_last, "output holds whole frames");
+        if chunk.header.opcode == OpCode::Close {
+            closes += 1;
+            parse_close_payload(chunk.data(&buf)).expect("valid close payload");
+        }
+        buf.drain(..chunk.consumed);
+    }
+    assert!(buf.is_empty(), "output ends on a frame boundary");
+    assert!(closes <= 1, "at most one close frame");
+});
