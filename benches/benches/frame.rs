@@ -109,6 +109,26 @@ fn decoding(c: &mut Criterion) {
             },
         );
         group.throughput(Throughput::Bytes(wire.len() as u64));
+        // A server unmasks every payload in place: the decode cost with masking included.
+        let mut masked = Vec::new();
+        for _ in 0..count {
+            let header = FrameHeader::new(true, OpCode::Binary, Some(KEY), 0);
+            encode_frame(&mut masked, header, &vec![7; size]).unwrap();
+        }
+        group.bench_function(
+            BenchmarkId::new("decoder_masked", format!("{count}x{size}B")),
+            |b| {
+                b.iter(|| {
+                    let mut decoder = Decoder::new(Role::Server, Limits::default());
+                    let (mut pos, mut total) = (0, 0);
+                    while let Some(chunk) = decoder.decode(&mut masked[pos..]).unwrap() {
+                        total += chunk.payload.len();
+                        pos += chunk.consumed;
+                    }
+                    black_box(total)
+                });
+            },
+        );
         group.bench_function(
             BenchmarkId::new("session_messages", format!("{count}x{size}B")),
             |b| {
