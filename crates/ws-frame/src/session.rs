@@ -335,14 +335,31 @@ impl<K: MaskKeySource> Session<K> {
     /// Counts beyond that buffer are capped at its length.
     pub fn commit_input(&mut self, n: usize) {
         self.rx.end = (self.rx.end + n).min(self.rx.input.len());
+        self.discard_input_if_finished();
     }
 
     /// Copies received bytes into the session. [`input_buffer`](Self::input_buffer) avoids the
-    /// copy.
+    /// copy. The buffer grows to hold `data` if it must, so pass pieces of a sensible size.
     pub fn receive_data(&mut self, data: &[u8]) {
+        if self.input_finished() {
+            return;
+        }
         self.rx.make_room(data.len());
         self.rx.input[self.rx.end..self.rx.end + data.len()].copy_from_slice(data);
         self.rx.end += data.len();
+    }
+
+    /// After the peer's close frame, or once the connection is over, input means nothing
+    /// (§5.5.1) and is dropped, so a peer that keeps sending cannot make the buffer grow.
+    fn input_finished(&self) -> bool {
+        self.rx.close_received || self.tx.state == State::Closed
+    }
+
+    fn discard_input_if_finished(&mut self) {
+        if self.input_finished() {
+            self.rx.start = 0;
+            self.rx.end = 0;
+        }
     }
 
     /// The transport ended. Events for the bytes already received are still delivered; after

@@ -807,3 +807,23 @@ fn input_buffer_reads_without_copying_and_grows_only_when_needed() {
     }
     assert_eq!(got.len(), 1, "one message");
 }
+
+#[test]
+fn input_after_close_is_dropped_so_memory_stays_bounded() {
+    let mut session = client(Config::default().read_buffer_size(4096));
+    session.receive_data(&server_frame(true, 0x8, b"\x03\xE8"));
+    assert!(matches!(
+        session.next_event(),
+        Ok(Some(Event::Close { .. }))
+    ));
+    let junk = server_frame(true, 0x2, &[1; 4000]);
+    for _ in 0..1000 {
+        session.receive_data(&junk);
+        let buf = session.input_buffer();
+        let n = buf.len().min(junk.len());
+        buf[..n].copy_from_slice(&junk[..n]);
+        session.commit_input(n);
+        assert_eq!(session.next_event(), Ok(None));
+    }
+    assert_eq!(session.input_buffer().len(), 4096, "the buffer never grew");
+}
