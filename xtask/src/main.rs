@@ -12,10 +12,17 @@ use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 /// The fuzz targets, in the order the smoke run takes them.
-const FUZZ_TARGETS: &[&str] = &["frame_header", "decoder_chunked", "session"];
+const FUZZ_TARGETS: &[&str] = &[
+    "frame_header",
+    "decoder_chunked",
+    "session",
+    "handshake_response",
+    "connect_response",
+    "server_request",
+];
 
 /// Seconds per target in a smoke run.
-const SMOKE_SECONDS: u32 = 15;
+const SMOKE_SECONDS: u32 = 10;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
