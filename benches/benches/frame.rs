@@ -89,6 +89,17 @@ fn frames(count: usize, size: usize) -> Vec<u8> {
     out
 }
 
+/// Decodes every frame in `wire` (unmasking in place) and returns the payload bytes seen.
+fn decode_all(role: Role, wire: &mut [u8]) -> usize {
+    let mut decoder = Decoder::new(role, Limits::default());
+    let (mut pos, mut total) = (0, 0);
+    while let Some(chunk) = decoder.decode(&mut wire[pos..]).unwrap() {
+        total += chunk.payload.len();
+        pos += chunk.consumed;
+    }
+    total
+}
+
 fn decoding(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode");
     for (count, size) in [(4096usize, 16usize), (64, 64 << 10)] {
@@ -97,15 +108,7 @@ fn decoding(c: &mut Criterion) {
         group.bench_function(
             BenchmarkId::new("decoder_frames", format!("{count}x{size}B")),
             |b| {
-                b.iter(|| {
-                    let mut decoder = Decoder::new(Role::Client, Limits::default());
-                    let (mut pos, mut total) = (0, 0);
-                    while let Some(chunk) = decoder.decode(&mut wire[pos..]).unwrap() {
-                        total += chunk.payload.len();
-                        pos += chunk.consumed;
-                    }
-                    black_box(total)
-                });
+                b.iter(|| black_box(decode_all(Role::Client, &mut wire)));
             },
         );
         group.throughput(Throughput::Bytes(wire.len() as u64));
@@ -118,15 +121,7 @@ fn decoding(c: &mut Criterion) {
         group.bench_function(
             BenchmarkId::new("decoder_masked", format!("{count}x{size}B")),
             |b| {
-                b.iter(|| {
-                    let mut decoder = Decoder::new(Role::Server, Limits::default());
-                    let (mut pos, mut total) = (0, 0);
-                    while let Some(chunk) = decoder.decode(&mut masked[pos..]).unwrap() {
-                        total += chunk.payload.len();
-                        pos += chunk.consumed;
-                    }
-                    black_box(total)
-                });
+                b.iter(|| black_box(decode_all(Role::Server, &mut masked)));
             },
         );
         group.bench_function(

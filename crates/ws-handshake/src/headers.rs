@@ -109,6 +109,20 @@ pub(crate) fn has_token(value: &str, token: &str) -> bool {
         .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
+/// The `Upgrade: websocket` and `Connection: upgrade` checks that both a client (§4.1) and a
+/// server (§4.2.1) make.
+pub(crate) fn check_upgrade(headers: &[(String, String)]) -> Result<(), Error> {
+    let upgrade = first(headers, "Upgrade");
+    if !upgrade.is_some_and(|v| has_token(v, "websocket")) {
+        return Err(Error::InvalidUpgrade(upgrade.map(str::to_string)));
+    }
+    let connection = first(headers, "Connection");
+    if !connection.is_some_and(|v| has_token(v, "upgrade")) {
+        return Err(Error::InvalidConnection(connection.map(str::to_string)));
+    }
+    Ok(())
+}
+
 /// The values of every header named `name` (case-insensitive), in order.
 pub(crate) fn values<'a>(
     headers: &'a [(String, String)],

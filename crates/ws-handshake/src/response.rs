@@ -1,7 +1,7 @@
 //! The server's response to the upgrade request: parsing and validation (RFC 6455 §4.1, §4.2.2).
 
 use crate::error::Error;
-use crate::headers::{HttpLimits, Kind, accept_key, first, has_token, list_items, parse_head};
+use crate::headers::{HttpLimits, Kind, accept_key, check_upgrade, first, list_items, parse_head};
 use crate::request::ClientRequest;
 
 /// An extension as negotiated: its name and parameters in order.
@@ -151,14 +151,7 @@ fn validate_101(
     headers: Vec<(String, String)>,
     request: &ClientRequest,
 ) -> Result<Accepted, Error> {
-    let upgrade = first(&headers, "Upgrade");
-    if !upgrade.is_some_and(|v| has_token(v, "websocket")) {
-        return Err(Error::InvalidUpgrade(upgrade.map(str::to_string)));
-    }
-    let connection = first(&headers, "Connection");
-    if !connection.is_some_and(|v| has_token(v, "upgrade")) {
-        return Err(Error::InvalidConnection(connection.map(str::to_string)));
-    }
+    check_upgrade(&headers)?;
     let expected = accept_key(request.key());
     match first(&headers, "Sec-WebSocket-Accept") {
         None => return Err(Error::MissingAccept),

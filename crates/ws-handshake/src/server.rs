@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::error::Error;
 use crate::headers::{
-    HttpLimits, Kind, accept_key, check_header, first, has_token, list_items, parse_head,
+    HttpLimits, Kind, accept_key, check_header, check_upgrade, first, list_items, parse_head,
 };
 use crate::response::Extension;
 
@@ -87,25 +87,8 @@ pub fn parse_request(
         return bad(400, "HTTP/1.1 or later is required".to_string());
     }
     let headers = head.headers;
-    let upgrade = first(&headers, "Upgrade");
-    if !upgrade.is_some_and(|v| has_token(v, "websocket")) {
-        return bad(
-            400,
-            format!(
-                "expected Upgrade: websocket, got {}",
-                upgrade.unwrap_or("nothing")
-            ),
-        );
-    }
-    let connection = first(&headers, "Connection");
-    if !connection.is_some_and(|v| has_token(v, "upgrade")) {
-        return bad(
-            400,
-            format!(
-                "expected Connection: upgrade, got {}",
-                connection.unwrap_or("nothing")
-            ),
-        );
+    if let Err(error) = check_upgrade(&headers) {
+        return bad(400, error.to_string());
     }
     let version = first(&headers, "Sec-WebSocket-Version").map(str::trim);
     if version != Some("13") {
