@@ -7,7 +7,8 @@
 /// same result as masking it whole. Only `offset % 4` matters.
 ///
 /// The bulk of the buffer is processed 32 bytes at a time as four `u64` words, which the
-/// compiler turns into vector instructions; no `unsafe` is needed for that.
+/// compiler turns into vector instructions, the rest 8 bytes at a time, and the last 0–7 bytes
+/// one by one; no `unsafe` is needed for that.
 ///
 /// ```
 /// use ws_frame::apply_mask;
@@ -24,23 +25,29 @@
 #[inline]
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     let key = rotate_key(key, offset);
-    if buf.len() < 32 {
-        apply_mask_bytes(buf, key, 0);
-        return;
-    }
     let key_word = u64::from_ne_bytes([
         key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
     ]);
+    // Blocks and words are multiples of 4 bytes, so the key phase never changes between them.
     let mut blocks = buf.chunks_exact_mut(32);
     for block in &mut blocks {
-        for word in block.chunks_exact_mut(8) {
-            let mut bytes = [0u8; 8];
-            bytes.copy_from_slice(word);
-            word.copy_from_slice(&(u64::from_ne_bytes(bytes) ^ key_word).to_ne_bytes());
-        }
+        xor_words(block, key_word);
     }
-    // 32 is a multiple of 4, so the key phase of the tail is unchanged.
-    apply_mask_bytes(blocks.into_remainder(), key, 0);
+    let mut words = blocks.into_remainder().chunks_exact_mut(8);
+    for word in &mut words {
+        xor_words(word, key_word);
+    }
+    apply_mask_bytes(words.into_remainder(), key, 0);
+}
+
+/// XORs every 8-byte word of `bytes` (a multiple of 8 long) with `key_word`.
+#[inline(always)]
+fn xor_words(bytes: &mut [u8], key_word: u64) {
+    for word in bytes.chunks_exact_mut(8) {
+        let mut value = [0u8; 8];
+        value.copy_from_slice(word);
+        word.copy_from_slice(&(u64::from_ne_bytes(value) ^ key_word).to_ne_bytes());
+    }
 }
 
 /// The byte-at-a-time reference: `buf[i] ^= key[(offset + i) % 4]`.

@@ -255,7 +255,8 @@ enum Ready {
     Data(Assembled, Range<usize>),
     Ping(Range<usize>),
     Pong(Range<usize>),
-    Close(CloseCode, Range<usize>),
+    /// The whole close payload (validated by the decoder).
+    Close(Range<usize>),
 }
 
 impl<K: MaskKeySource> Session<K> {
@@ -384,10 +385,9 @@ impl<K: MaskKeySource> Session<K> {
         let event = match ready {
             Ready::Ping(range) => Event::Ping(&rx.input[range]),
             Ready::Pong(range) => Event::Pong(&rx.input[range]),
-            Ready::Close(code, range) => match simdutf8::basic::from_utf8(&rx.input[range]) {
-                Ok(reason) => Event::Close { code, reason },
-                // `advance` validated the close payload already.
-                Err(_) => Event::Close { code, reason: "" },
+            Ready::Close(range) => match parse_close_payload(&rx.input[range]) {
+                Ok((code, reason)) => Event::Close { code, reason },
+                Err(error) => return Err(self.tx.fail(&error)),
             },
             Ready::Data(item, range) => {
                 let data = match item.source {
@@ -418,12 +418,11 @@ impl<K: MaskKeySource> Session<K> {
 
     /// Runs the decoder until something is ready for the application.
     fn advance(&mut self) -> Result<Option<Ready>, Error> {
-        let rx = &mut self.rx;
         loop {
-            // Nothing after the peer's close frame, and nothing once the connection is over.
-            if rx.close_received || self.tx.state == State::Closed {
+            if self.input_finished() {
                 return Ok(None);
             }
+            let rx = &mut self.rx;
             let base = rx.start;
             let Some(chunk) = rx.decoder.decode(&mut rx.input[base..rx.end])? else {
                 if rx.eof {
@@ -446,8 +445,7 @@ impl<K: MaskKeySource> Session<K> {
                     let (code, _) = parse_close_payload(&rx.input[range.clone()])?;
                     rx.close_received = true;
                     self.tx.close_received(code, rx.config.auto_close_reply)?;
-                    let reason = (range.start + 2).min(range.end)..range.end;
-                    return Ok(Some(Ready::Close(code, reason)));
+                    return Ok(Some(Ready::Close(range)));
                 }
                 _ => {
                     if let Some(item) = rx.assembler.push(&chunk, &rx.input[range.clone()])? {
@@ -549,21 +547,26 @@ impl Session<NoMask> {
 }
 
 impl Receiver {
-    /// Makes room for `extra` more bytes after `end`, moving unconsumed bytes to the front or
-    /// growing the buffer.
-    fn make_room(&mut self, extra: usize) {
+    /// Makes room for at least `needed` bytes after `end`. Unconsumed bytes move to the front
+    /// when `needed` does not fit or when less than a quarter of the buffer is free, so a read
+    /// gets most of the buffer rather than the sliver left at its end; the move is cheap
+    /// because the decoder streams data payloads and leaves at most a header or a control
+    /// frame unconsumed. The buffer grows only when `needed` still does not fit.
+    fn make_room(&mut self, needed: usize) {
+        let needed = needed.max(1);
         if self.start == self.end {
+            // Everything was consumed: start over at the front, nothing to move.
             self.start = 0;
             self.end = 0;
         }
-        if self.input.len() - self.end >= extra.max(1) {
-            return;
+        let free = self.input.len() - self.end;
+        if self.start > 0 && (free < needed || free < self.input.len() / 4) {
+            self.input.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
         }
-        self.input.copy_within(self.start..self.end, 0);
-        self.end -= self.start;
-        self.start = 0;
-        if self.input.len() - self.end < extra.max(1) {
-            let grown = (self.end + extra).max(self.input.len() * 2);
+        if self.input.len() - self.end < needed {
+            let grown = (self.end + needed).max(self.input.len() * 2);
             self.input.resize(grown, 0);
         }
     }
@@ -606,9 +609,7 @@ impl<K: MaskKeySource> Transmitter<K> {
             };
             utf8.feed(payload).map_err(|_| Error::InvalidOutgoingUtf8)?;
             if fin {
-                utf8.clone()
-                    .finish()
-                    .map_err(|_| Error::InvalidOutgoingUtf8)?;
+                utf8.finish().map_err(|_| Error::InvalidOutgoingUtf8)?;
             }
             self.sending_utf8 = utf8;
         }

@@ -135,11 +135,8 @@ pub(crate) fn values<'a>(
 }
 
 /// The first value of the header `name`.
-pub(crate) fn first<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+pub(crate) fn first<'a>(headers: &'a [(String, String)], name: &'a str) -> Option<&'a str> {
+    values(headers, name).next()
 }
 
 /// The comma-separated items of every `name` header, trimmed, empty items dropped.

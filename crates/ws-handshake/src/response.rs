@@ -1,7 +1,7 @@
 //! The server's response to the upgrade request: parsing and validation (RFC 6455 §4.1, §4.2.2).
 
 use crate::error::Error;
-use crate::headers::{HttpLimits, Kind, accept_key, check_upgrade, first, list_items, parse_head};
+use crate::headers::{HttpLimits, Kind, accept_key, check_upgrade, first, parse_head, values};
 use crate::request::ClientRequest;
 
 /// An extension as negotiated: its name and parameters in order.
@@ -14,6 +14,13 @@ pub struct Extension {
 }
 
 impl Extension {
+    /// Every extension in the `Sec-WebSocket-Extensions` headers of a message, in order.
+    pub(crate) fn from_headers(headers: &[(String, String)]) -> Vec<Self> {
+        values(headers, "Sec-WebSocket-Extensions")
+            .flat_map(Self::parse_list)
+            .collect()
+    }
+
     /// Parses every extension of a `Sec-WebSocket-Extensions` value (`a; p=1, b`).
     #[must_use]
     pub fn parse_list(value: &str) -> Vec<Self> {
@@ -169,8 +176,7 @@ fn validate_101(
             return Err(Error::UnexpectedSubprotocol(chosen.clone()));
         }
     }
-    let extensions =
-        Extension::parse_list(&list_items(&headers, "Sec-WebSocket-Extensions").join(","));
+    let extensions = Extension::from_headers(&headers);
     for extension in &extensions {
         if !request
             .offered_extensions()

@@ -115,9 +115,7 @@ pub fn parse_request(
         host: first(&headers, "Host").map(str::to_string),
         origin: first(&headers, "Origin").map(str::to_string),
         subprotocols: list_items(&headers, "Sec-WebSocket-Protocol"),
-        extensions: Extension::parse_list(
-            &list_items(&headers, "Sec-WebSocket-Extensions").join(","),
-        ),
+        extensions: Extension::from_headers(&headers),
         headers,
     };
     Ok(Some((request, head.len)))
@@ -142,8 +140,8 @@ pub fn reject_response(error: &Error) -> Vec<u8> {
     } else {
         ""
     };
-    // The reason may echo request bytes: keep CR/LF out of the body's headers (it is only in
-    // the body, which has an explicit length).
+    // The reason can quote request bytes, so it goes only into the body, whose length is
+    // explicit; no header line ever carries it.
     format!(
         "HTTP/1.1 {status} {phrase}\r\n{version}Content-Type: text/plain; charset=utf-8\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{reason}",
