@@ -1,0 +1,518 @@
+//! Opening connections: DNS, TCP, Unix, proxies, TLS.
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::ClientConnection;
+use rustls::pki_types::ServerName;
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use crate::error::ShowDuration;
+use crate::socks::{self, Progress, Socks4Reply, Socks5Method, Socks5Reply, Target};
+use crate::stream::Raw;
+use crate::url::HostPort;
+use crate::{
+    Error, NoProxy, Proxy, ProxyConfig, ProxyError, ProxyKind, SocketOptions, Stream, TlsConfig,
+    TlsError, WsUrl,
+};
+
+/// How to reach the server: everything Python's `create_connection` takes about the
+/// connection itself.
+///
+/// Defaults: no connect timeout (the operating system's), proxies from the environment,
+/// [`SocketOptions::default`], [`TlsConfig::default`], TCP to the URL's host.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use ws_transport::{connect, Proxy, ProxyConfig, ProxyKind, TransportConfig, WsUrl};
+/// let config = TransportConfig::default()
+///     .connect_timeout(Some(Duration::from_secs(5)))
+///     .proxy(ProxyConfig::Explicit(Proxy::new(ProxyKind::Socks5h, "127.0.0.1", None)));
+/// let stream = connect(&WsUrl::parse("wss://example.org/chat")?, &config)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct TransportConfig {
+    connect_timeout: Option<Duration>,
+    proxy_timeout: Option<Duration>,
+    socket: SocketOptions,
+    proxy: ProxyConfig,
+    no_proxy: Option<NoProxy>,
+    tls: TlsConfig,
+    unix_socket: Option<PathBuf>,
+}
+
+impl TransportConfig {
+    /// Time limit for each TCP connect attempt and for the TLS handshake. Default `None`:
+    /// the operating system's limit.
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time limit for each exchange with the proxy (Python's `proxy_timeout`). Default: the
+    /// connect timeout.
+    #[must_use]
+    pub fn proxy_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.proxy_timeout = timeout;
+        self
+    }
+
+    /// TCP socket options. Default [`SocketOptions::default`].
+    #[must_use]
+    pub fn socket_options(mut self, options: SocketOptions) -> Self {
+        self.socket = options;
+        self
+    }
+
+    /// Where the proxy comes from. Default [`ProxyConfig::FromEnv`].
+    #[must_use]
+    pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
+    /// Hosts reached without a proxy, replacing the environment's `no_proxy` (Python's
+    /// `http_no_proxy`). Default `None`: the environment's.
+    #[must_use]
+    pub fn no_proxy(mut self, list: Option<NoProxy>) -> Self {
+        self.no_proxy = list;
+        self
+    }
+
+    /// TLS options for `wss://`. Default [`TlsConfig::default`].
+    #[must_use]
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Connects to this Unix socket path instead of the URL's host (the URL still gives the
+    /// `Host` header and, for `wss://`, the TLS name). Proxies are not used. Unix only.
+    #[must_use]
+    pub fn unix_socket(mut self, path: Option<PathBuf>) -> Self {
+        self.unix_socket = path;
+        self
+    }
+
+    /// The TLS options.
+    #[must_use]
+    pub fn tls_config(&self) -> &TlsConfig {
+        &self.tls
+    }
+
+    /// The connect timeout.
+    #[must_use]
+    pub fn timeout(&self) -> Option<Duration> {
+        self.connect_timeout
+    }
+}
+
+/// Opens the connection `url` needs: through the chosen proxy if any, then TLS for `wss://`.
+/// The returned stream has no read or write timeout set.
+///
+/// # Errors
+/// [`Error`] saying which step failed: resolution, each connect attempt, the proxy, TLS, a
+/// timeout.
+pub fn connect(url: &WsUrl, config: &TransportConfig) -> Result<Stream, Error> {
+    if url.is_secure() {
+        // A broken TLS setting (a missing CA file) fails before anything is dialled.
+        config.tls.rustls_config()?;
+    }
+    let stream = if let Some(path) = &config.unix_socket {
+        if matches!(config.proxy, ProxyConfig::Explicit(_)) {
+            return Err(Error::InvalidConfig(
+                "a Unix socket path and a proxy cannot be combined".into(),
+            ));
+        }
+        connect_unix(path)?
+    } else {
+        match config.proxy.select(url, config.no_proxy.as_ref())? {
+            Some(proxy) => {
+                let tcp = through_proxy(&proxy, url.host(), url.port(), config)?;
+                stream_io(Stream::from_tcp(tcp), "set up the proxied socket")?
+            }
+            None => {
+                let tcp = connect_tcp(url.host(), url.port(), config)?;
+                stream_io(Stream::from_tcp(tcp), "set up the socket")?
+            }
+        }
+    };
+    if url.is_secure() {
+        wrap_tls(stream, url.host(), config)
+    } else {
+        Ok(stream)
+    }
+}
+
+/// Uses a stream the caller connected (Python's `socket=`): nothing is dialled, and for
+/// `wss://` TLS is laid over it with `config`'s TLS options.
+///
+/// # Errors
+/// TLS failures, when `url` is `wss://`.
+pub fn connect_over(
+    url: &WsUrl,
+    stream: Stream,
+    config: &TransportConfig,
+) -> Result<Stream, Error> {
+    if url.is_secure() {
+        wrap_tls(stream, url.host(), config)
+    } else {
+        Ok(stream)
+    }
+}
+
+fn stream_io(result: io::Result<Stream>, operation: &str) -> Result<Stream, Error> {
+    result.map_err(|source| Error::Io {
+        operation: format!("cannot {operation}"),
+        source,
+    })
+}
+
+#[cfg(unix)]
+fn connect_unix(path: &std::path::Path) -> Result<Stream, Error> {
+    let unix = std::os::unix::net::UnixStream::connect(path).map_err(|source| Error::Io {
+        operation: format!("cannot connect to Unix socket {}", path.display()),
+        source,
+    })?;
+    log::debug!("connected to Unix socket {}", path.display());
+    stream_io(Stream::from_unix(unix), "set up the Unix socket")
+}
+
+#[cfg(not(unix))]
+fn connect_unix(path: &std::path::Path) -> Result<Stream, Error> {
+    Err(Error::InvalidConfig(format!(
+        "Unix socket {} needs a Unix platform",
+        path.display()
+    )))
+}
+
+/// Resolves `host` and tries each address in turn.
+pub fn connect_tcp(host: &str, port: u16, config: &TransportConfig) -> Result<TcpStream, Error> {
+    let addrs = resolve(host, port)?;
+    let target = HostPort(host, port).to_string();
+    let mut attempts = Vec::new();
+    for addr in addrs {
+        log::debug!("connecting to {target} at {addr}");
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+            .map_err(|source| Error::Io {
+                operation: "cannot create a TCP socket".into(),
+                source,
+            })?;
+        config.socket.apply(&socket)?;
+        let result = match config.connect_timeout {
+            Some(limit) => socket.connect_timeout(&SockAddr::from(addr), limit),
+            None => socket.connect(&SockAddr::from(addr)),
+        };
+        match result {
+            Ok(()) => return Ok(socket.into()),
+            Err(e) => {
+                let e = match (e.kind(), config.connect_timeout) {
+                    (io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock, Some(limit)) => {
+                        io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            format!("timed out after {}", ShowDuration(limit)),
+                        )
+                    }
+                    _ => e,
+                };
+                log::debug!("connecting to {addr} failed: {e}");
+                attempts.push((addr, e));
+            }
+        }
+    }
+    if let [(_, only)] = attempts.as_slice() {
+        if only.kind() == io::ErrorKind::TimedOut {
+            if let Some(limit) = config.connect_timeout {
+                return Err(Error::Timeout {
+                    operation: format!("TCP connect to {target}"),
+                    limit,
+                });
+            }
+        }
+    }
+    Err(Error::Connect { target, attempts })
+}
+
+fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, Error> {
+    let fail = |source| Error::Resolve {
+        host: host.to_string(),
+        source,
+    };
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs().map_err(fail)?.collect();
+    if addrs.is_empty() {
+        return Err(fail(io::Error::new(
+            io::ErrorKind::NotFound,
+            "no addresses found",
+        )));
+    }
+    Ok(addrs)
+}
+
+/// Connects to `proxy` and asks it for a tunnel to `host:port`.
+fn through_proxy(
+    proxy: &Proxy,
+    host: &str,
+    port: u16,
+    config: &TransportConfig,
+) -> Result<TcpStream, Error> {
+    log::debug!(
+        "connecting to {} through proxy {proxy}",
+        HostPort(host, port)
+    );
+    let tcp = connect_tcp(proxy.host(), proxy.port(), config).map_err(|e| ProxyError::Connect {
+        proxy: proxy.address(),
+        source: Box::new(e),
+    })?;
+    let limit = config.proxy_timeout.or(config.connect_timeout);
+    let set = |t| {
+        tcp.set_read_timeout(t)
+            .and_then(|()| tcp.set_write_timeout(t))
+            .map_err(|source| Error::Io {
+                operation: "cannot set the proxy timeout".into(),
+                source,
+            })
+    };
+    set(limit)?;
+    let mut talk = Exchange {
+        tcp: &tcp,
+        limit,
+        proxy,
+    };
+    match proxy.kind() {
+        ProxyKind::Http => talk.http_connect(host, port)?,
+        ProxyKind::Socks4 | ProxyKind::Socks4a => talk.socks4(host, port)?,
+        ProxyKind::Socks5 | ProxyKind::Socks5h => talk.socks5(host, port)?,
+    }
+    set(None)?;
+    log::debug!("proxy {proxy} opened a tunnel to {}", HostPort(host, port));
+    Ok(tcp)
+}
+
+/// One negotiation with a proxy over blocking reads and writes with a time limit.
+struct Exchange<'a> {
+    tcp: &'a TcpStream,
+    limit: Option<Duration>,
+    proxy: &'a Proxy,
+}
+
+impl Exchange<'_> {
+    fn fail(&self, step: &'static str, e: io::Error) -> Error {
+        match e.kind() {
+            io::ErrorKind::UnexpectedEof => ProxyError::Closed(step).into(),
+            _ => Error::io(
+                format!("{step} with proxy {}", self.proxy.address()),
+                e,
+                self.limit,
+            ),
+        }
+    }
+
+    fn send(&mut self, step: &'static str, bytes: &[u8]) -> Result<(), Error> {
+        let mut tcp = self.tcp;
+        tcp.write_all(bytes).map_err(|e| self.fail(step, e))
+    }
+
+    /// Reads one reply, exactly as long as the parser says, so no tunnel byte is consumed.
+    fn reply<T>(
+        &mut self,
+        step: &'static str,
+        parse: impl Fn(&[u8]) -> Result<Progress<T>, ProxyError>,
+    ) -> Result<T, Error> {
+        let mut buf = Vec::with_capacity(32);
+        loop {
+            match parse(&buf)? {
+                Progress::Done(value, _) => return Ok(value),
+                Progress::NeedAtLeast(total) => {
+                    let have = buf.len();
+                    buf.resize(total.max(have + 1), 0);
+                    let mut tcp = self.tcp;
+                    tcp.read_exact(&mut buf[have..])
+                        .map_err(|e| self.fail(step, e))?;
+                }
+            }
+        }
+    }
+
+    fn http_connect(&mut self, host: &str, port: u16) -> Result<(), Error> {
+        let request = ws_handshake::connect_request(host, port, self.proxy.credentials())
+            .map_err(|e| ProxyError::InvalidProxy(e.to_string()))?;
+        self.send("CONNECT", &request)?;
+        let limits = ws_handshake::HttpLimits::default();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 1024];
+        loop {
+            // Peek, then consume only what belongs to the reply: the tunnel's first bytes
+            // must stay in the socket for TLS or the WebSocket handshake.
+            let seen = self
+                .tcp
+                .peek(&mut chunk)
+                .map_err(|e| self.fail("CONNECT", e))?;
+            if seen == 0 {
+                return Err(ProxyError::Closed("CONNECT").into());
+            }
+            buf.extend_from_slice(&chunk[..seen]);
+            let done = match ws_handshake::parse_connect_response(&buf, &limits) {
+                Ok(done) => done,
+                Err(ws_handshake::Error::ProxyStatus { status, reason }) => {
+                    return Err(ProxyError::HttpStatus { status, reason }.into());
+                }
+                Err(e) => return Err(ProxyError::HttpResponse(e).into()),
+            };
+            let take = match done {
+                Some(end) => seen - (buf.len() - end),
+                None => seen,
+            };
+            let mut tcp = self.tcp;
+            tcp.read_exact(&mut chunk[..take])
+                .map_err(|e| self.fail("CONNECT", e))?;
+            if done.is_some() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn socks4(&mut self, host: &str, port: u16) -> Result<(), Error> {
+        let resolved;
+        let target = match (host.parse::<IpAddr>(), self.proxy.kind()) {
+            (Ok(ip), _) => Target::Ip(ip),
+            (Err(_), ProxyKind::Socks4a) => Target::Domain(host),
+            (Err(_), _) => {
+                resolved = resolve(host, port)?
+                    .into_iter()
+                    .find(SocketAddr::is_ipv4)
+                    .ok_or_else(|| {
+                        ProxyError::Unsupported(format!(
+                            "SOCKS4 needs an IPv4 address and {host} has none"
+                        ))
+                    })?;
+                Target::Ip(resolved.ip())
+            }
+        };
+        let user = self.proxy.credentials().map_or("", |(user, _)| user);
+        self.send(
+            "SOCKS4 request",
+            &socks::socks4_request(&target, port, user)?,
+        )?;
+        match self.reply("SOCKS4 request", socks::parse_socks4_reply)? {
+            Socks4Reply::Granted => Ok(()),
+            refused => Err(ProxyError::Socks4(refused).into()),
+        }
+    }
+
+    fn socks5(&mut self, host: &str, port: u16) -> Result<(), Error> {
+        let credentials = self.proxy.credentials();
+        self.send(
+            "SOCKS5 greeting",
+            &socks::socks5_greeting(credentials.is_some()),
+        )?;
+        match self.reply("SOCKS5 greeting", socks::parse_socks5_method)? {
+            Socks5Method::NoAuth => {}
+            Socks5Method::UserPassword => {
+                let Some((user, password)) = credentials else {
+                    return Err(ProxyError::Malformed {
+                        protocol: "SOCKS5",
+                        problem:
+                            "the proxy chose user/password authentication, which was not offered"
+                                .into(),
+                    }
+                    .into());
+                };
+                self.send(
+                    "SOCKS5 authentication",
+                    &socks::socks5_auth_request(user, password)?,
+                )?;
+                let status = self.reply("SOCKS5 authentication", socks::parse_socks5_auth_reply)?;
+                if status != 0 {
+                    return Err(ProxyError::Socks5AuthFailed(status).into());
+                }
+            }
+            Socks5Method::NoAcceptable => return Err(ProxyError::Socks5NoAcceptableMethod.into()),
+            Socks5Method::Other(method) => {
+                return Err(ProxyError::Malformed {
+                    protocol: "SOCKS5",
+                    problem: format!("the proxy chose method {method}, which was not offered"),
+                }
+                .into());
+            }
+        }
+        let target = match (host.parse::<IpAddr>(), self.proxy.kind()) {
+            (Ok(ip), _) => Target::Ip(ip),
+            (Err(_), ProxyKind::Socks5h) => Target::Domain(host),
+            (Err(_), _) => {
+                let first = resolve(host, port)?.into_iter().next();
+                Target::Ip(first.ok_or_else(|| no_addresses(host))?.ip())
+            }
+        };
+        self.send(
+            "SOCKS5 connect",
+            &socks::socks5_connect_request(&target, port)?,
+        )?;
+        match self.reply("SOCKS5 connect", socks::parse_socks5_reply)? {
+            Socks5Reply::Succeeded => Ok(()),
+            refused => Err(ProxyError::Socks5(refused).into()),
+        }
+    }
+}
+
+/// Runs the TLS handshake over `stream`, within the connect timeout.
+fn wrap_tls(stream: Stream, host: &str, config: &TransportConfig) -> Result<Stream, Error> {
+    let tls = config.tls_config();
+    let rustls_config = tls.rustls_config()?;
+    let name = tls.verify_name(host).to_string();
+    let server_name = ServerName::try_from(name.clone())
+        .map_err(|_| TlsError::InvalidServerName(name.clone()))?;
+    let mut conn = ClientConnection::new(Arc::clone(&rustls_config), server_name)
+        .map_err(|e| TlsError::Config(e.to_string()))?;
+    // Writes are pushed to the socket right after they are encrypted, so rustls may buffer
+    // a whole message; without this a write over 64 KiB would stop short.
+    conn.set_buffer_limit(None);
+    let mut raw = stream.into_raw();
+    let limit = config.connect_timeout;
+    let timeouts = |raw: &Raw, t| {
+        // A caller-supplied stream has no timeouts; its handshake waits as long as it must.
+        let _ = raw
+            .set_read_timeout(t)
+            .and_then(|()| raw.set_write_timeout(t));
+    };
+    timeouts(&raw, limit);
+    while conn.is_handshaking() {
+        if let Err(e) = conn.complete_io(&mut raw) {
+            let error = match e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            {
+                Some(rustls_error) => Error::Tls(crate::tls::classify(rustls_error, &name)),
+                None if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    Error::Tls(TlsError::Handshake(
+                        "the server closed the connection during the handshake".into(),
+                    ))
+                }
+                None => Error::io(format!("TLS handshake with {name}"), e, limit),
+            };
+            log::debug!("TLS handshake with {name} failed: {error}");
+            return Err(error);
+        }
+    }
+    timeouts(&raw, None);
+    let stream = stream_io(Stream::new(raw, Some(conn)), "set up the TLS stream")?;
+    log::debug!(
+        "TLS with {name}: {}",
+        stream.tls_description().unwrap_or_default()
+    );
+    Ok(stream)
+}
+
+fn no_addresses(host: &str) -> Error {
+    Error::Resolve {
+        host: host.to_string(),
+        source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
+    }
+}
