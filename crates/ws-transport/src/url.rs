@@ -29,6 +29,12 @@ impl fmt::Display for UrlError {
                 write!(f, "URL scheme {s:?} is not supported; use ws:// or wss://")
             }
             Self::MissingHost(url) => write!(f, "URL {url:?} has no host"),
+            Self::InvalidHost(host) if host.matches(':').count() > 1 => {
+                write!(
+                    f,
+                    "invalid host {host:?} in URL: write IPv6 addresses in brackets"
+                )
+            }
             Self::InvalidHost(host) => write!(f, "invalid host {host:?} in URL"),
             Self::InvalidIpv6(host) => write!(f, "invalid IPv6 address [{host}] in URL"),
             Self::InvalidPort(port) => {
@@ -195,18 +201,14 @@ pub(crate) fn split_host_port(hostport: &str) -> Result<(String, Option<u16>), U
             ),
         };
         (v6, port)
+    } else if hostport.matches(':').count() > 1 {
+        // An IPv6 address without brackets: its port cannot be told apart.
+        return Err(UrlError::InvalidHost(hostport.to_string()));
     } else {
         match hostport.rsplit_once(':') {
             Some((host, port)) => (host, Some(port)),
             None => (hostport, None),
         }
-    };
-    let port = match port {
-        None | Some("") => None,
-        Some(p) => match p.parse::<u16>() {
-            Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => Some(n),
-            _ => return Err(UrlError::InvalidPort(p.to_string())),
-        },
     };
     let bracketed = hostport.starts_with('[');
     if !bracketed
@@ -216,5 +218,12 @@ pub(crate) fn split_host_port(hostport: &str) -> Result<(String, Option<u16>), U
     {
         return Err(UrlError::InvalidHost(host.to_string()));
     }
+    let port = match port {
+        None | Some("") => None,
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => Some(n),
+            _ => return Err(UrlError::InvalidPort(p.to_string())),
+        },
+    };
     Ok((host.to_ascii_lowercase(), port))
 }
