@@ -19,6 +19,8 @@ const FUZZ_TARGETS: &[&str] = &[
     "handshake_response",
     "connect_response",
     "server_request",
+    "url",
+    "socks_reply",
 ];
 
 /// Seconds per target in a smoke run.

@@ -53,8 +53,8 @@ impl std::error::Error for UrlError {}
 ///
 /// The scheme is case-insensitive and `http`/`https` are accepted as `ws`/`wss` (redirects
 /// name them); the host is lowercased and an IPv6 literal is kept without its brackets; the
-/// port defaults to 80 or 443; the resource is the path (default `/`) plus `?query`, and the
-/// fragment is dropped. User-info is kept, percent-decoded, for Basic auth; it never appears in
+/// port defaults to 80 or 443; the resource is the path (default `/`) plus `?query`, with
+/// white space, controls and non-ASCII percent-encoded, and the fragment is dropped. User-info is kept, percent-decoded, for Basic auth; it never appears in
 /// [`Display`](fmt::Display) output.
 ///
 /// ```
@@ -102,11 +102,11 @@ impl WsUrl {
         }
         let port = port.unwrap_or(if secure { 443 } else { 80 });
         let without_fragment = tail.split('#').next().unwrap_or("");
-        let resource = if without_fragment.starts_with('/') {
-            without_fragment.to_string()
-        } else {
-            format!("/{without_fragment}")
-        };
+        let mut resource = String::with_capacity(without_fragment.len() + 1);
+        if !without_fragment.starts_with('/') {
+            resource.push('/');
+        }
+        encode_resource(without_fragment, &mut resource);
         let credentials = userinfo.map(|info| {
             let (user, password) = info.split_once(':').unwrap_or((info, ""));
             (
@@ -167,6 +167,18 @@ impl fmt::Display for WsUrl {
         let scheme = if self.secure { "wss" } else { "ws" };
         write!(f, "{scheme}://{}", HostPort(&self.host, self.port))?;
         f.write_str(&self.resource)
+    }
+}
+
+/// Copies a path and query, percent-encoding what may not appear in an HTTP request target
+/// (white space, controls, `"<>\\^`{|}` and non-ASCII, as browsers do); `%` is kept as is.
+fn encode_resource(raw: &str, out: &mut String) {
+    for &b in raw.as_bytes() {
+        if b <= b' ' || b >= 0x7f || b"\"<>\\^`{|}".contains(&b) {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(char::from(b));
+        }
     }
 }
 

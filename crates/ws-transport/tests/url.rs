@@ -91,6 +91,15 @@ fn valid_urls() {
         ("https://example.com/", true, "example.com", 443, "/", None),
         ("ws://example.com:/", false, "example.com", 80, "/", None),
         ("  ws://example.com/  ", false, "example.com", 80, "/", None),
+        (
+            "ws://h/a b?q=é\"",
+            false,
+            "h",
+            80,
+            "/a%20b?q=%C3%A9%22",
+            None,
+        ),
+        ("ws://h/a%20b\r\n#x", false, "h", 80, "/a%20b%0D%0A", None),
     ];
     for &(input, secure, host, port, resource, creds) in cases {
         let url = WsUrl::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
