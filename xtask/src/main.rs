@@ -6,6 +6,9 @@
 //! | `fuzz [--smoke] [TARGET] [--seconds N]` | runs cargo-fuzz targets (installs cargo-fuzz when missing) |
 //! | `bench [ARGS]` | runs the criterion benchmarks (`ARGS` go to criterion, e.g. a filter) |
 //! | `nostd` | builds `ws-frame` without `std` and without `alloc` |
+//! | `interop` | installs real proxies (tinyproxy, dante, microsocks, pproxy) and runs the ignored interop tests against them |
+
+mod interop;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz_command(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("nostd") => nostd(),
+        Some("interop") => interop::interop(),
         Some("help" | "--help" | "-h") | None => {
             println!("{}", usage());
             Ok(())
@@ -53,7 +57,8 @@ fn usage() -> &'static str {
      \n  ci                                   fmt, clippy, test, doc, nostd, fuzz smoke\
      \n  fuzz [--smoke] [TARGET] [--seconds N] run fuzz targets (all when no TARGET)\
      \n  bench [CRITERION ARGS]               run the criterion benchmarks\
-     \n  nostd                                build ws-frame without std and alloc"
+     \n  nostd                                build ws-frame without std and alloc\
+     \n  interop                              real proxies on loopback + the ignored interop tests"
 }
 
 /// The workspace root (the parent of this crate's directory).
@@ -103,6 +108,7 @@ fn ci() -> Result<(), String> {
         &[],
     )?;
     run(&root, "cargo", &["test", "--workspace"], &[])?;
+    interop::interop()?;
     run(
         &root,
         "cargo",

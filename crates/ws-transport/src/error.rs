@@ -298,12 +298,13 @@ pub enum ProxyError {
 }
 
 impl ProxyError {
-    /// `true` when the proxy asked for (other) credentials: HTTP 407, SOCKS5 auth failure or
-    /// no acceptable method, SOCKS4 ident rejection.
+    /// `true` when the proxy asked for (other) credentials: HTTP 407 (or 401, which tinyproxy
+    /// sends for a wrong password), SOCKS5 auth failure or no acceptable method, SOCKS4 user-id
+    /// rejection.
     #[must_use]
     pub fn is_auth_required(&self) -> bool {
         match self {
-            Self::HttpStatus { status, .. } => *status == 407,
+            Self::HttpStatus { status, .. } => matches!(status, 401 | 407),
             Self::Socks5AuthFailed(_) | Self::Socks5NoAcceptableMethod => true,
             Self::Socks4(reply) => matches!(
                 reply,
