@@ -2,7 +2,7 @@
 //!
 //! | task | what it does |
 //! |---|---|
-//! | `ci` | everything a change must pass: fmt, clippy, tests, docs, the no_std build, a fuzz smoke run |
+//! | `ci` | everything a change must pass: fmt, clippy, tests, interop, docs, the no_std build, a fuzz smoke run |
 //! | `fuzz [--smoke] [TARGET] [--seconds N]` | runs cargo-fuzz targets (installs cargo-fuzz when missing) |
 //! | `bench [ARGS]` | runs the criterion benchmarks (`ARGS` go to criterion, e.g. a filter) |
 //! | `nostd` | builds `ws-frame` without `std` and without `alloc` |
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
 
 fn usage() -> &'static str {
     "usage: cargo xtask <task>\n\
-     \n  ci                                   fmt, clippy, test, doc, nostd, fuzz smoke\
+     \n  ci                                   fmt, clippy, test, interop, doc, nostd, fuzz smoke\
      \n  fuzz [--smoke] [TARGET] [--seconds N] run fuzz targets (all when no TARGET)\
      \n  bench [CRITERION ARGS]               run the criterion benchmarks\
      \n  nostd                                build ws-frame without std and alloc\
