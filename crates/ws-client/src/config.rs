@@ -1,0 +1,406 @@
+//! Everything `connect()` / `create_connection()` accept in Python, as one `Config`.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ws_frame::{Delivery, Limits};
+use ws_handshake::{ClientRequest, HttpLimits, Origin};
+use ws_transport::{NoProxy, ProxyConfig, SocketOptions, TlsConfig, TransportConfig};
+
+use crate::Error;
+
+/// A caller's mask key function (Python's `get_mask_key` / `set_mask_key`).
+pub(crate) type MaskFn = Arc<Mutex<dyn FnMut() -> [u8; 4] + Send>>;
+
+/// Connection options, built with [`Config::builder`]. `Config::default()` is what
+/// `ws_client::connect(url)` uses.
+///
+/// Cloning is cheap enough to do per connection; the TLS configuration inside is shared.
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) transport: TransportConfig,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) header_lines: Vec<String>,
+    pub(crate) cookie: Option<String>,
+    pub(crate) origin: Origin,
+    pub(crate) host: Option<String>,
+    pub(crate) subprotocols: Vec<String>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) handshake_timeout: Option<Duration>,
+    pub(crate) close_timeout: Duration,
+    pub(crate) redirect_limit: u32,
+    pub(crate) frame: ws_frame::Config,
+    pub(crate) mask_key: Option<MaskFn>,
+    pub(crate) http_limits: HttpLimits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            transport: TransportConfig::default(),
+            headers: Vec::new(),
+            header_lines: Vec::new(),
+            cookie: None,
+            origin: Origin::Default,
+            host: None,
+            subprotocols: Vec::new(),
+            timeout: None,
+            handshake_timeout: None,
+            close_timeout: Duration::from_secs(3),
+            redirect_limit: 3,
+            frame: ws_frame::Config::default(),
+            mask_key: None,
+            http_limits: HttpLimits::default(),
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values may hold credentials; only their names are shown.
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("Config")
+            .field("transport", &self.transport)
+            .field("headers", &names)
+            .field("header_lines", &self.header_lines.len())
+            .field("cookie", &self.cookie.as_ref().map(|_| "<redacted>"))
+            .field("origin", &self.origin)
+            .field("host", &self.host)
+            .field("subprotocols", &self.subprotocols)
+            .field("timeout", &self.timeout)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("close_timeout", &self.close_timeout)
+            .field("redirect_limit", &self.redirect_limit)
+            .field("frame", &self.frame)
+            .field("mask_key", &self.mask_key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// A builder starting from the defaults.
+    #[must_use]
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder {
+            config: Self::default(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// The socket timeout set after the handshake (`None`: block).
+    #[must_use]
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The transport options (proxy, TLS, socket options).
+    #[must_use]
+    pub fn transport(&self) -> &TransportConfig {
+        &self.transport
+    }
+
+    /// The opening request for `host:port/resource`, with this configuration's headers.
+    /// `same_host` is `false` after a redirect to another host: credentials are then left out.
+    pub(crate) fn request(
+        &self,
+        url: &ws_transport::WsUrl,
+        nonce: [u8; 16],
+        same_host: bool,
+    ) -> ClientRequest {
+        let mut request = ClientRequest::new(
+            url.host(),
+            url.port(),
+            url.is_secure(),
+            url.resource(),
+            nonce,
+        )
+        .origin(self.origin.clone())
+        .subprotocols(self.subprotocols.iter().cloned());
+        if let Some(host) = &self.host {
+            request = request.host_header(host);
+        }
+        if let Some((user, password)) = url.credentials() {
+            request = request.basic_auth(user, password);
+        }
+        let secret = |name: &str| {
+            name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie")
+        };
+        if same_host {
+            if let Some(cookie) = &self.cookie {
+                request = request.cookie(cookie);
+            }
+        }
+        for (name, value) in &self.headers {
+            if same_host || !secret(name) {
+                request = request.header(name, value);
+            }
+        }
+        for line in &self.header_lines {
+            let name = line.split(':').next().unwrap_or("").trim();
+            if same_host || !secret(name) {
+                request = request.header_line(line);
+            }
+        }
+        request
+    }
+}
+
+/// Builds a [`Config`]; invalid combinations are reported by [`build`](Self::build), never by
+/// a panic.
+///
+/// ```
+/// use std::time::Duration;
+/// let config = ws_client::Config::builder()
+///     .header("X-Token", "abc")
+///     .subprotocols(["chat"])
+///     .timeout(Some(Duration::from_secs(5)))
+///     .build()?;
+/// assert_eq!(config.timeout(), Some(Duration::from_secs(5)));
+/// assert!(ws_client::Config::builder().header("Bad", "a\r\nb").build().is_err());
+/// # Ok::<(), ws_client::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ConfigBuilder {
+    config: Config,
+    problems: Vec<String>,
+}
+
+impl ConfigBuilder {
+    /// Adds a request header (Python's `header={...}`); a header named like a built-in one
+    /// replaces it. CR, LF or NUL make [`build`](Self::build) fail.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.config
+            .headers
+            .push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Adds a request header as a `"Name: value"` line (Python's `header=[...]`).
+    #[must_use]
+    pub fn header_line(mut self, line: &str) -> Self {
+        self.config.header_lines.push(line.to_string());
+        self
+    }
+
+    /// Sends this `Cookie` header (Python's `cookie=`). Not sent after a redirect to another
+    /// host. Default none.
+    #[must_use]
+    pub fn cookie(mut self, cookie: &str) -> Self {
+        self.config.cookie = Some(cookie.to_string());
+        self
+    }
+
+    /// Sends this `Origin` (Python's `origin=`). Default `http[s]://host[:port]`.
+    #[must_use]
+    pub fn origin(mut self, origin: &str) -> Self {
+        self.config.origin = Origin::Custom(origin.to_string());
+        self
+    }
+
+    /// Sends no `Origin` header (Python's `suppress_origin=True`).
+    #[must_use]
+    pub fn suppress_origin(mut self) -> Self {
+        self.config.origin = Origin::Suppressed;
+        self
+    }
+
+    /// Sends this `Host` header (Python's `host=`). Default the URL's host and port.
+    #[must_use]
+    pub fn host(mut self, host: &str) -> Self {
+        self.config.host = Some(host.to_string());
+        self
+    }
+
+    /// Offers these subprotocols (Python's `subprotocols=`). Default none.
+    #[must_use]
+    pub fn subprotocols<I, S>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.config.subprotocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Python's `timeout=`: the socket timeout for reads and writes after the handshake, and
+    /// the default for the connect and handshake timeouts. Default `None` (block).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.check_duration("timeout", timeout);
+        self.config.timeout = timeout;
+        self
+    }
+
+    /// Time limit for each TCP connect attempt and the TLS handshake. Default: `timeout`.
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.check_duration("connect_timeout", timeout);
+        self.config.transport = self.config.transport.connect_timeout(timeout);
+        self
+    }
+
+    /// Time limit for the HTTP upgrade exchange. Default: `timeout`.
+    #[must_use]
+    pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.check_duration("handshake_timeout", timeout);
+        self.config.handshake_timeout = timeout;
+        self
+    }
+
+    /// How long [`WebSocket::close`](crate::WebSocket::close) waits for the peer's close
+    /// frame. Default 3 s, as in Python.
+    #[must_use]
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.check_duration("close_timeout", Some(timeout));
+        self.config.close_timeout = timeout;
+        self
+    }
+
+    /// Proxy source (Python's `http_proxy_host`, `proxy_type`, ...). Default: environment.
+    #[must_use]
+    pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
+        self.config.transport = self.config.transport.proxy(proxy);
+        self
+    }
+
+    /// Hosts reached without a proxy (Python's `http_no_proxy`). Default: `no_proxy`.
+    #[must_use]
+    pub fn no_proxy(mut self, list: NoProxy) -> Self {
+        self.config.transport = self.config.transport.no_proxy(Some(list));
+        self
+    }
+
+    /// Time limit for each exchange with the proxy (Python's `proxy_timeout`).
+    #[must_use]
+    pub fn proxy_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.check_duration("proxy_timeout", timeout);
+        self.config.transport = self.config.transport.proxy_timeout(timeout);
+        self
+    }
+
+    /// TLS options (Python's `sslopt`). Default: platform roots, full verification.
+    #[must_use]
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.config.transport = self.config.transport.tls(tls);
+        self
+    }
+
+    /// Socket options (Python's `sockopt`). Default `TCP_NODELAY` and keepalive 30/10/3.
+    #[must_use]
+    pub fn socket_options(mut self, options: SocketOptions) -> Self {
+        self.config.transport = self.config.transport.socket_options(options);
+        self
+    }
+
+    /// Connects to a Unix socket instead of the URL's host. Default none.
+    #[must_use]
+    pub fn unix_socket(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.transport = self.config.transport.unix_socket(Some(path.into()));
+        self
+    }
+
+    /// Redirects (301, 302, 303, 307, 308) followed before giving up. Default 3; 0 turns
+    /// following off.
+    #[must_use]
+    pub fn redirect_limit(mut self, limit: u32) -> Self {
+        self.config.redirect_limit = limit;
+        self
+    }
+
+    /// Hands text messages over without checking their UTF-8 (Python's
+    /// `skip_utf8_validation`), as [`Message::UnvalidatedText`](crate::Message). Default
+    /// `false`.
+    #[must_use]
+    pub fn skip_utf8_validation(mut self, skip: bool) -> Self {
+        self.config.frame = self.config.frame.skip_utf8_validation(skip);
+        self
+    }
+
+    /// Delivers each data frame as it arrives (Python's `fire_cont_frame`), as
+    /// [`Message::Fragment`](crate::Message). Default `false`.
+    #[must_use]
+    pub fn fire_cont_frame(mut self, on: bool) -> Self {
+        let delivery = if on {
+            Delivery::Fragments
+        } else {
+            Delivery::Messages
+        };
+        self.config.frame = self.config.frame.delivery(delivery);
+        self
+    }
+
+    /// Frame and message size limits. Default 16 MiB per frame, 64 MiB per message.
+    #[must_use]
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.config.frame = self.config.frame.limits(limits);
+        self
+    }
+
+    /// Accepts masked frames from the server, as Python does. Default `false` (RFC 6455
+    /// §5.1: fail with 1002).
+    #[must_use]
+    pub fn accept_masked_frames(mut self, accept: bool) -> Self {
+        self.config.frame = self.config.frame.accept_masked_frames(accept);
+        self
+    }
+
+    /// Size of the receive buffer. Default 64 KiB.
+    #[must_use]
+    pub fn read_buffer_size(mut self, bytes: usize) -> Self {
+        self.config.frame = self.config.frame.read_buffer_size(bytes);
+        self
+    }
+
+    /// Limits for the server's HTTP response. Default 64 KiB head, 128 headers.
+    #[must_use]
+    pub fn http_limits(mut self, limits: HttpLimits) -> Self {
+        self.config.http_limits = limits;
+        self
+    }
+
+    /// Draws mask keys from `keys` (Python's `get_mask_key`) instead of the operating
+    /// system's random source. Predictable keys defeat the purpose of masking (RFC 6455
+    /// §10.3); use this for tests and reproductions.
+    #[must_use]
+    pub fn mask_key(mut self, keys: impl FnMut() -> [u8; 4] + Send + 'static) -> Self {
+        self.config.mask_key = Some(Arc::new(Mutex::new(keys)));
+        self
+    }
+
+    fn check_duration(&mut self, name: &str, value: Option<Duration>) {
+        if value == Some(Duration::ZERO) {
+            self.problems
+                .push(format!("{name} is zero; use None to wait without limit"));
+        }
+    }
+
+    /// Checks the options and returns the configuration.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] naming every problem: a header with CR/LF/NUL or a non-token
+    /// name, a zero timeout.
+    pub fn build(mut self) -> Result<Config, Error> {
+        let mut config = self.config;
+        if let Some(timeout) = config.timeout {
+            if config.transport.timeout().is_none() {
+                config.transport = config.transport.connect_timeout(Some(timeout));
+            }
+            config.handshake_timeout = config.handshake_timeout.or(Some(timeout));
+        }
+        let probe = ws_transport::WsUrl::parse("ws://example.invalid/")
+            .map(|url| config.request(&url, [0; 16], true));
+        if let Ok(request) = probe {
+            if let Err(e) = request.headers() {
+                self.problems.push(e.to_string());
+            }
+        }
+        if self.problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(Error::InvalidConfig(self.problems.join("; ")))
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! # ws-client: the blocking WebSocket client
+//!
+//! Python's `websocket.create_connection` / `WebSocket`, done the Rust way: one call connects
+//! (DNS, proxy, TLS, the upgrade, redirects), then `send` / `recv` / `close`. Pings are
+//! answered and the peer's close is echoed for you; `split()` gives a receiving half and a
+//! cloneable sending half for full duplex across threads, with TLS too.
+//!
+//! ```text
+//!  ws_client::connect(url) ─► ws-transport (TCP/Unix/proxy/TLS) ─► ws-handshake (101, redirects)
+//!                                                                     │
+//!  WebSocket { ws-frame Session } ◄───────────────────────────────────┘
+//!     send_text / send_binary / ping / close        recv → Message
+//!     split() → (Receiver, Sender: Clone + Send + Sync)
+//! ```
+//!
+//! In scope: everything Python's `create_connection(url, **options)` accepts ([`Config`]),
+//! redirects (301/302/303/307/308, `redirect_limit` 3, no `wss` → `ws` downgrade, credentials
+//! dropped on a host change), sending and receiving messages and frames, the close handshake
+//! with a timeout, abort from another thread, errors that map one-to-one onto Python's
+//! exceptions ([`Error`]), tracing like `enableTrace` through `log` with credentials
+//! redacted. Out of scope: callbacks and reconnection (`ws-app`), compression (later).
+//!
+//! # Example
+//!
+//! The crate's loopback [`echo::EchoServer`] (built from `ws-handshake`'s server side and a
+//! server-role `ws-frame` session) and the client talking to it:
+//!
+//! ```
+//! use ws_client::{CloseCode, Message};
+//!
+//! let server = ws_client::echo::EchoServer::start()?;
+//! let mut ws = ws_client::connect(&server.url())?;
+//! ws.send_text("Hello, Server")?;
+//! assert_eq!(ws.recv()?, Message::Text("Hello, Server".into()));
+//! ws.close(CloseCode::NORMAL, "bye")?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod config;
+pub mod echo;
+mod error;
+mod keys;
+mod message;
+mod socket;
+mod trace;
+
+pub use config::{Config, ConfigBuilder};
+pub use error::Error;
+pub use message::{CloseFrame, Message};
+pub use socket::{AbortHandle, Messages, Receiver, Sender, WebSocket, connect};
+
+pub use ws_frame::{CloseCode, Limits, OpCode, State};
+pub use ws_handshake::BadStatus;
+pub use ws_transport::{
+    Keepalive, NoProxy, OptionValue, Proxy, ProxyConfig, ProxyKind, SocketOptions, Stream,
+    TlsConfig,
+};

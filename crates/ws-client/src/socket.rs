@@ -1,0 +1,757 @@
+//! The blocking WebSocket: connecting (with redirects), sending, receiving, closing, splitting.
+
+use std::io::{self, Read};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use ws_frame::{CloseCode, OpCode, Session, State};
+use ws_handshake::{ClientRequest, Outcome, parse_response};
+use ws_transport::{ReadHalf, ShutdownHandle, Stream, WriteHalf, WsUrl};
+
+use crate::keys::{Keys, RandomKeys, fill_random};
+use crate::trace;
+use crate::{CloseFrame, Config, Error, Message};
+
+/// What the handshake established, kept for the life of the connection.
+#[derive(Debug)]
+struct Info {
+    url: String,
+    status: u16,
+    headers: Vec<(String, String)>,
+    subprotocol: Option<String>,
+    tls: bool,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+}
+
+/// A connected WebSocket (Python's `WebSocket` after `connect`).
+///
+/// Owned by one thread; [`split`](Self::split) gives a [`Receiver`] and a cloneable
+/// [`Sender`] for full duplex across threads. Pings are answered and the peer's close is
+/// echoed automatically. After the connection is closed every call returns
+/// [`Error::ConnectionClosed`].
+pub struct WebSocket {
+    session: Session<Keys>,
+    read: ReadHalf,
+    write: WriteHalf,
+    info: Arc<Info>,
+    close_timeout: Duration,
+    timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("url", &self.info.url)
+            .field("state", &self.session.state())
+            .field("subprotocol", &self.info.subprotocol)
+            .field("tls", &self.info.tls)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Connects to `url` with the default options (Python's `create_connection(url)`).
+///
+/// # Errors
+/// See [`Error`]: address, connect, proxy, TLS, bad status, handshake, redirects, timeout.
+pub fn connect(url: &str) -> Result<WebSocket, Error> {
+    Config::default().connect(url)
+}
+
+impl Config {
+    /// Connects to `url` with these options (Python's `create_connection(url, **options)`).
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub fn connect(&self, url: &str) -> Result<WebSocket, Error> {
+        open(self, url, None)
+    }
+
+    /// Runs the WebSocket handshake over a stream the caller connected (Python's `socket=`);
+    /// for `wss://` TLS is laid over it first. Redirects open new connections.
+    ///
+    /// # Errors
+    /// See [`Error`].
+    pub fn connect_over(&self, url: &str, stream: Stream) -> Result<WebSocket, Error> {
+        open(self, url, Some(stream))
+    }
+}
+
+fn open(config: &Config, url: &str, mut stream: Option<Stream>) -> Result<WebSocket, Error> {
+    let mut url = WsUrl::parse(url)?;
+    let first_host = url.host().to_string();
+    let mut redirects = 0;
+    loop {
+        let transport = match stream.take() {
+            Some(s) => ws_transport::connect_over(&url, s, &config.transport)?,
+            None => ws_transport::connect(&url, &config.transport)?,
+        };
+        let mut nonce = [0; 16];
+        fill_random(&mut nonce);
+        // Credentials were given for the first host: never send them anywhere else.
+        let request = config.request(&url, nonce, url.host() == first_host);
+        match handshake(transport, &request, config, &url)? {
+            Handshake::Open(ws) => return Ok(*ws),
+            Handshake::Redirect { status, location } => {
+                if redirects >= config.redirect_limit {
+                    return Err(Error::TooManyRedirects {
+                        limit: config.redirect_limit,
+                    });
+                }
+                redirects += 1;
+                let next = WsUrl::parse(&location)?;
+                if url.is_secure() && !next.is_secure() {
+                    return Err(Error::InsecureRedirect {
+                        location: next.to_string(),
+                    });
+                }
+                log::info!("redirect {status} from {url} to {next}");
+                url = next;
+            }
+        }
+    }
+}
+
+enum Handshake {
+    Open(Box<WebSocket>),
+    Redirect { status: u16, location: String },
+}
+
+/// Timeouts on a caller's stream are the caller's business; anything else is reported.
+fn set_timeouts(stream: &Stream, timeout: Option<Duration>) -> Result<(), Error> {
+    for result in [
+        stream.set_read_timeout(timeout),
+        stream.set_write_timeout(timeout),
+    ] {
+        match result {
+            Err(e) if e.kind() != io::ErrorKind::Unsupported => return Err(Error::Io(e)),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn handshake(
+    mut stream: Stream,
+    request: &ClientRequest,
+    config: &Config,
+    url: &WsUrl,
+) -> Result<Handshake, Error> {
+    let bytes = request.encode().map_err(Error::Handshake)?;
+    trace::request(&bytes);
+    set_timeouts(&stream, config.handshake_timeout)?;
+    io::Write::write_all(&mut stream, &bytes)
+        .map_err(|e| Error::from_io(e, "sending the handshake request"))?;
+    let mut buf = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 4096];
+    let (outcome, used) = loop {
+        if let Some(done) =
+            parse_response(&buf, request, &config.http_limits).map_err(Error::Handshake)?
+        {
+            break done;
+        }
+        let n = stream
+            .read(&mut chunk)
+            .map_err(|e| Error::from_io(e, "waiting for the handshake response"))?;
+        if n == 0 {
+            return Err(Error::closed(
+                "the server closed the connection during the handshake",
+            ));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    trace::response(&buf[..used.min(buf.len())]);
+    let accepted = match outcome {
+        Outcome::Accepted(accepted) => accepted,
+        Outcome::Redirect { status, location } => {
+            let _ = stream.shutdown();
+            return Ok(Handshake::Redirect { status, location });
+        }
+        Outcome::BadStatus(bad) => {
+            let _ = stream.shutdown();
+            return Err(Error::BadStatus(Box::new(bad)));
+        }
+    };
+    set_timeouts(&stream, config.timeout)?;
+    let keys = match &config.mask_key {
+        Some(f) => Keys::Custom(Arc::clone(f)),
+        None => Keys::Random(RandomKeys::new()),
+    };
+    let mut session = Session::client(config.frame, keys);
+    // The first frames may have come in the same read as the 101.
+    session.receive_data(&buf[used..]);
+    let info = Arc::new(Info {
+        url: url.to_string(),
+        status: 101,
+        headers: accepted.headers,
+        subprotocol: accepted.subprotocol,
+        tls: stream.is_tls(),
+        peer: stream.peer_addr(),
+        local: stream.local_addr(),
+    });
+    let (read, write) = stream.split();
+    log::debug!(
+        "connected to {} (subprotocol {:?})",
+        info.url,
+        info.subprotocol
+    );
+    Ok(Handshake::Open(Box::new(WebSocket {
+        session,
+        read,
+        write,
+        info,
+        close_timeout: config.close_timeout,
+        timeout: config.timeout,
+    })))
+}
+
+/// Writes whatever the session has queued.
+fn flush(session: &mut Session<Keys>, write: &WriteHalf) -> Result<(), Error> {
+    let out = session.pending_output();
+    if out.is_empty() {
+        return Ok(());
+    }
+    let n = out.len();
+    write
+        .write_parts(&[out])
+        .map_err(|e| Error::from_io(e, "sending"))?;
+    session.consume_output(n);
+    Ok(())
+}
+
+/// The next complete event as an owned message, or `None` when more bytes are needed. Pongs,
+/// close replies and the close frame of a protocol failure are sent before returning.
+fn poll(session: &mut Session<Keys>, write: &WriteHalf) -> Result<Option<Message>, Error> {
+    let event = session.next_event().map(|e| e.map(Message::from_event));
+    let flushed = flush(session, write);
+    match event {
+        Ok(message) => {
+            flushed?;
+            if let Some(m) = &message {
+                trace::received(m);
+            }
+            Ok(message)
+        }
+        Err(e) => {
+            // The close frame naming the error goes out if the socket still takes it.
+            let _ = write.shutdown();
+            Err(e.into())
+        }
+    }
+}
+
+/// What `recv*` hands out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    Data,
+    DataAndControl,
+}
+
+fn accept(message: Message, want: Want) -> Option<Message> {
+    match message {
+        Message::Ping(_) | Message::Pong(_) if want == Want::Data => None,
+        other => Some(other),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn send_op(session: &mut Session<Keys>, write: &WriteHalf, message: &Message) -> Result<(), Error> {
+    trace::sent(message);
+    match message {
+        Message::Text(s) => session.send_text(s)?,
+        Message::Binary(b) => session.send_binary(b)?,
+        Message::UnvalidatedText(b) => session.send_frame(OpCode::Text, true, b)?,
+        Message::Fragment { opcode, data, fin } => session.send_frame(*opcode, *fin, data)?,
+        Message::Ping(p) => session.send_ping(p)?,
+        Message::Pong(p) => session.send_pong(p)?,
+        Message::Close(c) => match c {
+            Some(c) => session.send_close(Some(c.code), &c.reason)?,
+            None => session.send_close(None, "")?,
+        },
+    }
+    flush(session, write)
+}
+
+impl WebSocket {
+    /// Sends a message of any kind.
+    ///
+    /// # Errors
+    /// [`Error::ConnectionClosed`] after close; [`Error::Protocol`] for what the codec
+    /// refuses (a control payload over 125 bytes, an invalid close code); I/O errors.
+    pub fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
+        send_op(&mut self.session, &self.write, &message.into())
+    }
+
+    /// Sends a text message.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
+        trace::sent_bytes(OpCode::Text, text.as_bytes());
+        self.session.send_text(text)?;
+        flush(&mut self.session, &self.write)
+    }
+
+    /// Sends a binary message.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
+        trace::sent_bytes(OpCode::Binary, data);
+        self.session.send_binary(data)?;
+        flush(&mut self.session, &self.write)
+    }
+
+    /// Sends one frame of a fragmented message (manual fragmentation): the first with `Text`
+    /// or `Binary`, the rest with `Continuation`, the last with `fin`. Control frames may be
+    /// sent in between.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send); also a wrong opcode for the position in the message.
+    pub fn send_frame(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) -> Result<(), Error> {
+        trace::sent_bytes(opcode, payload);
+        self.session.send_frame(opcode, fin, payload)?;
+        flush(&mut self.session, &self.write)
+    }
+
+    /// Sends a ping.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.send(Message::Ping(payload.to_vec()))
+    }
+
+    /// Sends a pong.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.send(Message::Pong(payload.to_vec()))
+    }
+
+    /// Sends a close frame and returns at once (Python's `send_close`); see
+    /// [`close`](Self::close) for the whole closing handshake.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.to_string(),
+        })))
+    }
+
+    /// Closes the connection: sends a close frame with `code` and `reason`, waits up to the
+    /// close timeout (3 s by default) for the peer's close frame, then shuts the socket down.
+    /// Returns the peer's close frame when it came in time. Messages that arrive meanwhile
+    /// are dropped. Calling it on a closed connection only shuts the socket down.
+    ///
+    /// # Errors
+    /// [`Error::Protocol`] for an invalid code or a reason over 123 bytes (nothing is sent).
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<Option<CloseFrame>, Error> {
+        let timeout = self.close_timeout;
+        self.close_with_timeout(code, reason, timeout)
+    }
+
+    /// [`close`](Self::close) with its own wait for the peer's close frame.
+    ///
+    /// # Errors
+    /// As [`close`](Self::close).
+    pub fn close_with_timeout(
+        &mut self,
+        code: CloseCode,
+        reason: &str,
+        timeout: Duration,
+    ) -> Result<Option<CloseFrame>, Error> {
+        if matches!(self.session.state(), State::Open | State::RemoteClosing) {
+            match self.send_close(code, reason) {
+                Err(e) if !e.is_closed() && !matches!(e, Error::Io(_)) => return Err(e),
+                _ => {}
+            }
+        }
+        let mut answer = None;
+        if self.session.state() == State::LocalClosing {
+            let _ = self.read.set_read_timeout(Some(timeout));
+            while self.session.state() == State::LocalClosing {
+                match self.next(Want::DataAndControl) {
+                    Ok(Message::Close(frame)) => answer = frame,
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        let _ = self.write.shutdown();
+        Ok(answer)
+    }
+
+    /// Shuts the socket down at once, without a close frame (Python's `shutdown`).
+    pub fn shutdown(&mut self) {
+        let _ = self.session.fail(CloseCode::ABNORMAL, "");
+        let _ = self.write.shutdown();
+    }
+
+    /// Receives the next data message: text, binary, a fragment with `fire_cont_frame`, or the
+    /// peer's close frame (already answered). Pings are answered and skipped.
+    ///
+    /// # Errors
+    /// [`Error::Timeout`] when the socket timeout passes (the connection stays usable);
+    /// [`Error::ConnectionClosed`] after the close handshake or when the peer went away;
+    /// [`Error::Protocol`] when the peer broke the protocol (the connection is then closed).
+    pub fn recv(&mut self) -> Result<Message, Error> {
+        self.next(Want::Data)
+    }
+
+    /// Receives the next message or control frame (Python's `recv_data_frame(True)`).
+    ///
+    /// # Errors
+    /// As [`recv`](Self::recv).
+    pub fn recv_data_frame(&mut self, control_frames: bool) -> Result<Message, Error> {
+        self.next(if control_frames {
+            Want::DataAndControl
+        } else {
+            Want::Data
+        })
+    }
+
+    /// Receives the next message as opcode and bytes (Python's `recv_data`).
+    ///
+    /// # Errors
+    /// As [`recv`](Self::recv).
+    pub fn recv_data(&mut self, control_frames: bool) -> Result<(OpCode, Vec<u8>), Error> {
+        let message = self.recv_data_frame(control_frames)?;
+        let opcode = message.opcode();
+        let data = match message {
+            Message::Text(s) => s.into_bytes(),
+            Message::Binary(b)
+            | Message::UnvalidatedText(b)
+            | Message::Ping(b)
+            | Message::Pong(b) => b,
+            Message::Fragment { data, .. } => data,
+            Message::Close(c) => c.map_or_else(Vec::new, |c| {
+                let mut payload = c.code.0.to_be_bytes().to_vec();
+                payload.extend_from_slice(c.reason.as_bytes());
+                payload
+            }),
+        };
+        Ok((opcode, data))
+    }
+
+    fn next(&mut self, want: Want) -> Result<Message, Error> {
+        loop {
+            if let Some(message) = poll(&mut self.session, &self.write)? {
+                match accept(message, want) {
+                    Some(m) => return Ok(m),
+                    None => continue,
+                }
+            }
+            if self.session.state() == State::Closed {
+                return Err(Error::closed("the WebSocket is closed"));
+            }
+            let buf = self.session.input_buffer();
+            match self.read.read(buf) {
+                Ok(0) => self.session.receive_eof(),
+                Ok(n) => self.session.commit_input(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::from_io(e, "receiving")),
+            }
+        }
+    }
+
+    /// An iterator over received messages until the connection closes; the peer's close
+    /// frame is the last item.
+    pub fn messages(&mut self) -> Messages<'_> {
+        Messages {
+            socket: self,
+            done: false,
+        }
+    }
+
+    /// Sets the socket timeout for reads and writes (`None`: block).
+    ///
+    /// # Errors
+    /// A zero duration.
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
+        for result in [
+            self.read.set_read_timeout(timeout),
+            self.write.set_write_timeout(timeout),
+        ] {
+            match result {
+                Err(e) if e.kind() != io::ErrorKind::Unsupported => return Err(Error::Io(e)),
+                _ => {}
+            }
+        }
+        self.timeout = timeout;
+        Ok(())
+    }
+
+    /// The socket timeout.
+    #[must_use]
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The closing-handshake state (Python's `connected` is `status() == State::Open`).
+    #[must_use]
+    pub fn status(&self) -> State {
+        self.session.state()
+    }
+
+    /// The handshake response's status (101).
+    #[must_use]
+    pub fn handshake_status(&self) -> u16 {
+        self.info.status
+    }
+
+    /// The handshake response's headers, in order, names as sent (Python's `getheaders`).
+    #[must_use]
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.info.headers
+    }
+
+    /// The subprotocol the server chose (Python's `getsubprotocol`).
+    #[must_use]
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.info.subprotocol.as_deref()
+    }
+
+    /// `true` when the connection uses TLS (Python's `is_ssl`).
+    #[must_use]
+    pub fn is_tls(&self) -> bool {
+        self.info.tls
+    }
+
+    /// The URL connected to (after redirects), without credentials.
+    #[must_use]
+    pub fn url(&self) -> &str {
+        &self.info.url
+    }
+
+    /// The peer's address (TCP; through a proxy, the proxy's).
+    #[must_use]
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.info.peer
+    }
+
+    /// The local address (TCP).
+    #[must_use]
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.info.local
+    }
+
+    /// A handle that aborts the connection from any thread: a blocked `recv` returns
+    /// [`Error::ConnectionClosed`].
+    #[must_use]
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle(self.write.shutdown_handle())
+    }
+
+    /// Splits into a receiving half and a sending half for use on different threads. The
+    /// [`Sender`] is `Clone + Send + Sync`, works over TLS, and never waits behind a
+    /// [`Receiver`] blocked in `recv`.
+    #[must_use]
+    pub fn split(self) -> (Receiver, Sender) {
+        let shared = Arc::new(Shared {
+            session: Mutex::new(self.session),
+            write: self.write,
+            info: self.info,
+        });
+        let receiver = Receiver {
+            read: self.read,
+            shared: Arc::clone(&shared),
+            buf: vec![0; 64 * 1024],
+        };
+        (receiver, Sender { shared })
+    }
+}
+
+/// Iterator over a connection's messages; see [`WebSocket::messages`].
+#[derive(Debug)]
+pub struct Messages<'a> {
+    socket: &'a mut WebSocket,
+    done: bool,
+}
+
+impl Iterator for Messages<'_> {
+    type Item = Result<Message, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.socket.recv() {
+            Err(e) if e.is_closed() => None,
+            Ok(m @ Message::Close(_)) => {
+                self.done = true;
+                Some(Ok(m))
+            }
+            other => Some(other),
+        }
+    }
+}
+
+/// Aborts a connection from another thread; see [`WebSocket::abort_handle`].
+#[derive(Clone)]
+pub struct AbortHandle(ShutdownHandle);
+
+impl AbortHandle {
+    /// Shuts the socket down; a blocked receiver wakes with [`Error::ConnectionClosed`].
+    pub fn abort(&self) {
+        let _ = self.0.shutdown();
+    }
+}
+
+struct Shared {
+    session: Mutex<Session<Keys>>,
+    write: WriteHalf,
+    info: Arc<Info>,
+}
+
+/// The receiving half of a split [`WebSocket`].
+pub struct Receiver {
+    read: ReadHalf,
+    shared: Arc<Shared>,
+    buf: Vec<u8>,
+}
+
+/// The sending half of a split [`WebSocket`]: `Clone + Send + Sync`.
+#[derive(Clone)]
+pub struct Sender {
+    shared: Arc<Shared>,
+}
+
+impl Receiver {
+    /// As [`WebSocket::recv`].
+    ///
+    /// # Errors
+    /// As [`WebSocket::recv`].
+    pub fn recv(&mut self) -> Result<Message, Error> {
+        self.next(Want::Data)
+    }
+
+    /// As [`WebSocket::recv_data_frame`].
+    ///
+    /// # Errors
+    /// As [`WebSocket::recv`].
+    pub fn recv_data_frame(&mut self, control_frames: bool) -> Result<Message, Error> {
+        self.next(if control_frames {
+            Want::DataAndControl
+        } else {
+            Want::Data
+        })
+    }
+
+    /// Sets the read timeout (`None`: block).
+    ///
+    /// # Errors
+    /// A zero duration.
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
+        match self.read.set_read_timeout(timeout) {
+            Err(e) if e.kind() != io::ErrorKind::Unsupported => Err(Error::Io(e)),
+            _ => Ok(()),
+        }
+    }
+
+    fn next(&mut self, want: Want) -> Result<Message, Error> {
+        loop {
+            {
+                let mut session = lock(&self.shared.session);
+                if let Some(message) = poll(&mut session, &self.shared.write)? {
+                    match accept(message, want) {
+                        Some(m) => return Ok(m),
+                        None => continue,
+                    }
+                }
+                if session.state() == State::Closed {
+                    return Err(Error::closed("the WebSocket is closed"));
+                }
+            }
+            // Read with no lock held, so senders are never held up by a waiting reader.
+            let n = match self.read.read(&mut self.buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::from_io(e, "receiving")),
+            };
+            let mut session = lock(&self.shared.session);
+            if n == 0 {
+                session.receive_eof();
+            } else {
+                session.receive_data(&self.buf[..n]);
+            }
+        }
+    }
+
+    /// The subprotocol the server chose.
+    #[must_use]
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.shared.info.subprotocol.as_deref()
+    }
+}
+
+impl Sender {
+    /// As [`WebSocket::send`].
+    ///
+    /// # Errors
+    /// As [`WebSocket::send`].
+    pub fn send(&self, message: impl Into<Message>) -> Result<(), Error> {
+        let mut session = lock(&self.shared.session);
+        send_op(&mut session, &self.shared.write, &message.into())
+    }
+
+    /// Sends a text message.
+    ///
+    /// # Errors
+    /// As [`WebSocket::send`].
+    pub fn send_text(&self, text: &str) -> Result<(), Error> {
+        trace::sent_bytes(OpCode::Text, text.as_bytes());
+        let mut session = lock(&self.shared.session);
+        session.send_text(text)?;
+        flush(&mut session, &self.shared.write)
+    }
+
+    /// Sends a binary message.
+    ///
+    /// # Errors
+    /// As [`WebSocket::send`].
+    pub fn send_binary(&self, data: &[u8]) -> Result<(), Error> {
+        trace::sent_bytes(OpCode::Binary, data);
+        let mut session = lock(&self.shared.session);
+        session.send_binary(data)?;
+        flush(&mut session, &self.shared.write)
+    }
+
+    /// Sends a ping.
+    ///
+    /// # Errors
+    /// As [`WebSocket::send`].
+    pub fn ping(&self, payload: &[u8]) -> Result<(), Error> {
+        self.send(Message::Ping(payload.to_vec()))
+    }
+
+    /// Sends a close frame; the [`Receiver`] sees the peer's answer as the last message.
+    ///
+    /// # Errors
+    /// As [`WebSocket::send`].
+    pub fn send_close(&self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.to_string(),
+        })))
+    }
+
+    /// Shuts the socket down at once; a blocked [`Receiver`] wakes with
+    /// [`Error::ConnectionClosed`].
+    pub fn shutdown(&self) {
+        let _ = self.shared.write.shutdown_handle().shutdown();
+    }
+
+    /// A handle that aborts the connection from any thread.
+    #[must_use]
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle(self.shared.write.shutdown_handle())
+    }
+}
