@@ -2,12 +2,14 @@
 //!
 //! | task | what it does |
 //! |---|---|
-//! | `ci` | everything a change must pass: fmt, clippy, tests, interop, docs, the no_std build, a fuzz smoke run |
+//! | `ci` | everything a change must pass: fmt, clippy, tests, interop, docs, the no_std build, Autobahn, a fuzz smoke run |
 //! | `fuzz [--smoke] [TARGET] [--seconds N]` | runs cargo-fuzz targets (installs cargo-fuzz when missing) |
 //! | `bench [ARGS]` | runs the criterion benchmarks (`ARGS` go to criterion, e.g. a filter) |
 //! | `nostd` | builds `ws-frame` without `std` and without `alloc` |
+//! | `autobahn [--update]` | installs the Autobahn fuzzing server, runs every case against `ws-client`, compares with `autobahn/expected-results.json` |
 //! | `interop` | installs real proxies (tinyproxy, dante, microsocks, pproxy) and runs the ignored interop tests against them |
 
+mod autobahn;
 mod interop;
 
 use std::path::{Path, PathBuf};
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(&args[1..]),
         Some("nostd") => nostd(),
         Some("interop") => interop::interop(),
+        Some("autobahn") => autobahn::autobahn(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{}", usage());
             Ok(())
@@ -54,11 +57,12 @@ fn main() -> ExitCode {
 
 fn usage() -> &'static str {
     "usage: cargo xtask <task>\n\
-     \n  ci                                   fmt, clippy, test, interop, doc, nostd, fuzz smoke\
+     \n  ci                                   fmt, clippy, test, interop, doc, nostd, autobahn, fuzz smoke\
      \n  fuzz [--smoke] [TARGET] [--seconds N] run fuzz targets (all when no TARGET)\
      \n  bench [CRITERION ARGS]               run the criterion benchmarks\
      \n  nostd                                build ws-frame without std and alloc\
-     \n  interop                              real proxies on loopback + the ignored interop tests"
+     \n  interop                              real proxies on loopback + the ignored interop tests\
+     \n  autobahn [--update]                  Autobahn|Testsuite against ws-client, diffed with autobahn/expected-results.json"
 }
 
 /// The workspace root (the parent of this crate's directory).
@@ -116,6 +120,7 @@ fn ci() -> Result<(), String> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     nostd()?;
+    autobahn::autobahn(&[])?;
     fuzz(&FuzzOptions {
         smoke: true,
         target: None,

@@ -52,7 +52,10 @@ impl MaskKeySource for RandomKeys {
 
 /// The session's key source: random, or the caller's function. One per connection, stored
 /// inline in the session so drawing a key follows no pointer.
-#[allow(clippy::large_enum_variant, reason = "one per connection, never moved on the hot path")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per connection, never moved on the hot path"
+)]
 pub(crate) enum Keys {
     Random(RandomKeys),
     Custom(MaskFn),
