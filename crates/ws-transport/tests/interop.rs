@@ -2,12 +2,10 @@
 //! `WS_INTEROP_*` variables). Ignored in a plain `cargo test`.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use common::{Pki, tcp_echo_server, tls_echo_server};
+use test_support::{Pki, tcp_echo_server, tls_echo_server};
 use ws_transport::{
     Error, NoProxy, Proxy, ProxyConfig, ProxyError, ProxyKind, TlsConfig, TransportConfig, WsUrl,
     connect,

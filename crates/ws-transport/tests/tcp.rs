@@ -1,13 +1,11 @@
 //! TCP, Unix and caller-supplied streams on loopback, against peers the tests start.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use common::tcp_echo_server;
+use test_support::tcp_echo_server;
 use ws_transport::{
     Error, OptionValue, Proxy, ProxyConfig, ProxyError, ProxyKind, SocketOptions, Stream,
     TransportConfig, WsUrl, connect, connect_over,

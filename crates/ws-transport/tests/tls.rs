@@ -1,12 +1,10 @@
 //! TLS against an in-process rustls server with certificates generated at test time.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use common::{Pki, tls_echo_server};
+use test_support::{Pki, tls_echo_server};
 use ws_transport::{Error, ProxyConfig, TlsConfig, TlsError, TransportConfig, WsUrl, connect};
 
 fn config(tls: TlsConfig) -> TransportConfig {

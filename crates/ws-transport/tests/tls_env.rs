@@ -2,12 +2,10 @@
 //! One test in its own binary, because it changes the process environment.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use common::{Pki, tls_echo_server};
+use test_support::{Pki, tls_echo_server};
 use ws_transport::{ProxyConfig, TlsConfig, TransportConfig, WsUrl, connect};
 
 #[allow(unsafe_code)]

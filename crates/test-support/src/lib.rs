@@ -1,5 +1,6 @@
-//! Test peers: certificates made at test time and real TLS / TCP servers on loopback.
-#![allow(dead_code, unreachable_pub)]
+//! Test peers shared by the workspace's tests: a CA, server and client certificates made at
+//! test time with rcgen, and real TLS / TCP servers on loopback. Not published.
+#![allow(clippy::unwrap_used, missing_docs)]
 
 use std::io::{self, Read, Write};
 use std::net::TcpListener;
@@ -22,7 +23,14 @@ pub struct Pki {
     pub client_key_pem: String,
 }
 
+impl Default for Pki {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Pki {
+    /// Makes a fresh CA and certificates.
     pub fn new() -> Self {
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -51,7 +59,9 @@ impl Pki {
         }
     }
 
-    fn server_config(&self, require_client_cert: bool) -> Arc<rustls::ServerConfig> {
+    /// A rustls server configuration with the server certificate, optionally requiring a
+    /// client certificate signed by the CA.
+    pub fn server_config(&self, require_client_cert: bool) -> Arc<rustls::ServerConfig> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
@@ -79,6 +89,22 @@ impl Pki {
 
 /// A TLS echo server for one connection. It returns the error of its side, if any.
 pub fn tls_echo_server(pki: &Pki, require_client_cert: bool) -> (u16, JoinHandle<io::Result<()>>) {
+    tls_server(pki, require_client_cert, echo)
+}
+
+/// A TLS server for one connection that runs `serve` over the TLS stream.
+pub fn tls_server<F>(
+    pki: &Pki,
+    require_client_cert: bool,
+    serve: F,
+) -> (u16, JoinHandle<io::Result<()>>)
+where
+    F: FnOnce(
+            &mut rustls::StreamOwned<rustls::ServerConnection, std::net::TcpStream>,
+        ) -> io::Result<()>
+        + Send
+        + 'static,
+{
     let config = pki.server_config(require_client_cert);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -86,7 +112,7 @@ pub fn tls_echo_server(pki: &Pki, require_client_cert: bool) -> (u16, JoinHandle
         let (tcp, _) = listener.accept()?;
         let conn = rustls::ServerConnection::new(config).map_err(io::Error::other)?;
         let mut tls = rustls::StreamOwned::new(conn, tcp);
-        echo(&mut tls)
+        serve(&mut tls)
     });
     (port, handle)
 }
@@ -102,7 +128,8 @@ pub fn tcp_echo_server() -> (u16, JoinHandle<io::Result<()>>) {
     (port, handle)
 }
 
-fn echo(stream: &mut impl ReadWrite) -> io::Result<()> {
+/// Echoes bytes until end of stream.
+pub fn echo(stream: &mut impl ReadWrite) -> io::Result<()> {
     let mut buf = vec![0; 64 * 1024];
     loop {
         let n = stream.read(&mut buf)?;
@@ -114,5 +141,6 @@ fn echo(stream: &mut impl ReadWrite) -> io::Result<()> {
     }
 }
 
+/// Read + Write.
 pub trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}

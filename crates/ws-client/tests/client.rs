@@ -1,0 +1,462 @@
+//! ws-client end to end on loopback, against the crate's echo server and raw peers the tests
+//! start themselves.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ws_client::echo::EchoServer;
+use ws_client::{CloseCode, Config, Error, Message, OpCode, ProxyConfig, State};
+
+fn builder() -> ws_client::ConfigBuilder {
+    Config::builder().proxy(ProxyConfig::Direct)
+}
+
+/// A peer that answers each of `responses` to one connection in turn, and records the
+/// requests it saw.
+fn http_peer(responses: Vec<String>) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for response in responses {
+            let (mut tcp, _) = listener.accept().unwrap();
+            let mut request = Vec::new();
+            let mut byte = [0; 1];
+            while !request.ends_with(b"\r\n\r\n") {
+                if tcp.read(&mut byte).unwrap() == 0 {
+                    break;
+                }
+                request.push(byte[0]);
+            }
+            log.lock()
+                .unwrap()
+                .push(String::from_utf8(request).unwrap());
+            let response = response.replace("{port}", &port.to_string());
+            tcp.write_all(response.as_bytes()).unwrap();
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn echo_text_binary_and_close_code() {
+    let server = EchoServer::start().unwrap();
+    let mut ws = builder().build().unwrap().connect(&server.url()).unwrap();
+    assert_eq!(ws.handshake_status(), 101);
+    assert!(!ws.is_tls());
+    assert_eq!(ws.peer_addr().unwrap().port(), server.port());
+    assert!(
+        ws.headers()
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-accept"))
+    );
+    ws.send_text("Hello, Server").unwrap();
+    assert_eq!(ws.recv().unwrap(), Message::Text("Hello, Server".into()));
+    ws.send_binary(&[0, 1, 2, 255]).unwrap();
+    assert_eq!(ws.recv().unwrap(), Message::Binary(vec![0, 1, 2, 255]));
+    let big = "x".repeat(1 << 20);
+    ws.send(big.as_str()).unwrap();
+    assert_eq!(ws.recv().unwrap().as_text().unwrap().len(), 1 << 20);
+    let answer = ws.close(CloseCode::NORMAL, "bye").unwrap().unwrap();
+    assert_eq!(answer.code, CloseCode::NORMAL);
+    assert_eq!(ws.status(), State::Closed);
+    // After close every call says so, never hangs.
+    assert!(ws.send_text("late").unwrap_err().is_closed());
+    assert!(ws.recv().unwrap_err().is_closed());
+}
+
+#[test]
+fn pings_are_answered_and_pongs_seen_with_control_frames() {
+    let server = EchoServer::start().unwrap();
+    let mut ws = builder().build().unwrap().connect(&server.url()).unwrap();
+    ws.ping(b"are you there").unwrap();
+    assert_eq!(
+        ws.recv_data_frame(true).unwrap(),
+        Message::Pong(b"are you there".to_vec())
+    );
+    ws.ping(b"x").unwrap();
+    ws.send_text("after ping").unwrap();
+    // recv() skips the pong and returns the data message.
+    assert_eq!(ws.recv().unwrap(), Message::Text("after ping".into()));
+    let (opcode, data) = {
+        ws.send_binary(b"raw").unwrap();
+        ws.recv_data(false).unwrap()
+    };
+    assert_eq!((opcode, data), (OpCode::Binary, b"raw".to_vec()));
+    assert!(
+        ws.ping(&[0; 126]).is_err(),
+        "control payloads over 125 bytes are refused"
+    );
+}
+
+#[test]
+fn manual_fragmentation_and_fire_cont_frame() {
+    let server = EchoServer::start().unwrap();
+    let mut ws = builder()
+        .fire_cont_frame(true)
+        .build()
+        .unwrap()
+        .connect(&server.url())
+        .unwrap();
+    ws.send_frame(OpCode::Text, false, b"Hel").unwrap();
+    ws.ping(b"between").unwrap();
+    ws.send_frame(OpCode::Continuation, false, b"lo, ").unwrap();
+    ws.send_frame(OpCode::Continuation, true, b"World").unwrap();
+    // The echo server reassembles and sends one frame back; fire_cont_frame delivers it as a
+    // fragment with fin set.
+    let got = ws.recv().unwrap();
+    assert_eq!(
+        got,
+        Message::Fragment {
+            opcode: OpCode::Text,
+            data: b"Hello, World".to_vec(),
+            fin: true
+        }
+    );
+    assert!(
+        ws.send_frame(OpCode::Continuation, true, b"x").is_err(),
+        "no message in progress"
+    );
+}
+
+#[test]
+fn custom_mask_key_is_used() {
+    let server = EchoServer::start().unwrap();
+    let calls = Arc::new(Mutex::new(0u32));
+    let counter = Arc::clone(&calls);
+    let config = builder()
+        .mask_key(move || {
+            *counter.lock().unwrap() += 1;
+            [1, 2, 3, 4]
+        })
+        .build()
+        .unwrap();
+    let mut ws = config.connect(&server.url()).unwrap();
+    ws.send_text("masked").unwrap();
+    assert_eq!(ws.recv().unwrap().as_text(), Some("masked"));
+    assert!(*calls.lock().unwrap() >= 1);
+}
+
+#[test]
+fn timeout_then_the_connection_still_works() {
+    let server = EchoServer::start().unwrap();
+    let mut ws = builder()
+        .timeout(Some(Duration::from_millis(100)))
+        .build()
+        .unwrap()
+        .connect(&server.url())
+        .unwrap();
+    assert_eq!(ws.timeout(), Some(Duration::from_millis(100)));
+    let started = Instant::now();
+    let err = ws.recv().unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(started.elapsed() >= Duration::from_millis(90));
+    ws.send_text("still here").unwrap();
+    assert_eq!(ws.recv().unwrap().as_text(), Some("still here"));
+    ws.set_timeout(None).unwrap();
+    assert_eq!(ws.timeout(), None);
+}
+
+#[test]
+fn headers_cookie_origin_host_and_subprotocols_are_sent() {
+    let accept_all = "HTTP/1.1 400 Bad Request\r\nContent-Length: 2\r\n\r\nno".to_string();
+    let (port, seen) = http_peer(vec![accept_all]);
+    let config = builder()
+        .header("X-Token", "abc")
+        .header_line("X-Other: 1")
+        .cookie("session=42")
+        .origin("https://app.example")
+        .host("virtual.example")
+        .subprotocols(["chat", "superchat"])
+        .build()
+        .unwrap();
+    let err = config
+        .connect(&format!("ws://user:pw@127.0.0.1:{port}/path?q=1"))
+        .unwrap_err();
+    let Error::BadStatus(bad) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((bad.status, bad.body.as_slice()), (400, &b"no"[..]));
+    let request = seen.lock().unwrap()[0].clone();
+    assert!(
+        request.starts_with("GET /path?q=1 HTTP/1.1\r\n"),
+        "{request}"
+    );
+    for line in [
+        "X-Token: abc",
+        "X-Other: 1",
+        "Cookie: session=42",
+        "Origin: https://app.example",
+        "Host: virtual.example",
+        "Sec-WebSocket-Protocol: chat, superchat",
+        "Authorization: Basic dXNlcjpwdw==",
+    ] {
+        assert!(
+            request.contains(&format!("{line}\r\n")),
+            "missing {line:?} in\n{request}"
+        );
+    }
+
+    let (port, seen) = http_peer(vec!["HTTP/1.1 403 Forbidden\r\n\r\n".to_string()]);
+    let err = builder()
+        .suppress_origin()
+        .build()
+        .unwrap()
+        .connect(&format!("ws://127.0.0.1:{port}/"))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::BadStatus(b) if b.status == 403),
+        "{err:?}"
+    );
+    assert!(!seen.lock().unwrap()[0].contains("Origin:"));
+}
+
+#[test]
+fn subprotocol_chosen_by_the_server() {
+    let server = EchoServer::start().unwrap();
+    let ws = builder()
+        .subprotocols(["v2.chat", "v1.chat"])
+        .build()
+        .unwrap()
+        .connect(&server.url())
+        .unwrap();
+    assert_eq!(ws.subprotocol(), Some("v2.chat"));
+}
+
+#[test]
+fn redirects_are_followed_and_limited() {
+    let server = EchoServer::start().unwrap();
+    let target = server.url();
+    let hop = format!("HTTP/1.1 302 Found\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n");
+    let (port, seen) = http_peer(vec![hop]);
+    // 127.0.0.1 → 127.0.0.1 on another port: same host, credentials kept.
+    let config = builder().cookie("c=1").build().unwrap();
+    let mut ws = config
+        .connect(&format!("ws://127.0.0.1:{port}/start"))
+        .unwrap();
+    assert_eq!(ws.url(), target);
+    ws.send_text("after redirect").unwrap();
+    assert_eq!(ws.recv().unwrap().as_text(), Some("after redirect"));
+    assert!(seen.lock().unwrap()[0].contains("Cookie: c=1"));
+
+    // A relative Location, then too many hops.
+    let relative = "HTTP/1.1 307 Temporary Redirect\r\nLocation: /again\r\n\r\n".to_string();
+    let (port, _) = http_peer(vec![relative.clone(), relative.clone(), relative]);
+    let err = builder()
+        .redirect_limit(2)
+        .build()
+        .unwrap()
+        .connect(&format!("ws://127.0.0.1:{port}/"))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::TooManyRedirects { limit: 2 }),
+        "{err:?}"
+    );
+    assert_eq!(err.to_string(), "too many redirects: more than 2");
+}
+
+#[test]
+fn redirect_to_another_host_drops_credentials() {
+    let server = EchoServer::start().unwrap();
+    // "localhost" is another host name than 127.0.0.1: credentials must not follow.
+    let hop = format!(
+        "HTTP/1.1 301 Moved\r\nLocation: ws://localhost:{}/\r\n\r\n",
+        server.port()
+    );
+    let (port, _) = http_peer(vec![hop]);
+    // Record what reaches the second host through a proxy-less capture: a peer that logs.
+    let (capture_port, seen) = http_peer(vec!["HTTP/1.1 404 Not Found\r\n\r\n".to_string()]);
+    let hop_to_capture =
+        format!("HTTP/1.1 308 Permanent\r\nLocation: ws://localhost:{capture_port}/\r\n\r\n");
+    let (port2, _) = http_peer(vec![hop_to_capture]);
+    let config = builder()
+        .cookie("secret=1")
+        .header("Authorization", "Bearer token")
+        .header("X-Keep", "yes")
+        .build()
+        .unwrap();
+    let err = config
+        .connect(&format!("ws://127.0.0.1:{port2}/"))
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::BadStatus(b) if b.status == 404),
+        "{err:?}"
+    );
+    let request = seen.lock().unwrap()[0].clone();
+    assert!(request.contains("X-Keep: yes"), "{request}");
+    assert!(
+        !request.contains("secret=1") && !request.contains("Bearer"),
+        "credentials leaked:\n{request}"
+    );
+    // And the working redirect reaches the echo server.
+    let mut ws = config.connect(&format!("ws://127.0.0.1:{port}/")).unwrap();
+    ws.send_text("hi").unwrap();
+    assert_eq!(ws.recv().unwrap().as_text(), Some("hi"));
+}
+
+#[test]
+fn invalid_options_are_errors_from_build() {
+    let err = Config::builder().header("X", "a\nb").build().unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidConfig(m) if m.contains("\"X\"")),
+        "{err:?}"
+    );
+    let err = Config::builder()
+        .timeout(Some(Duration::ZERO))
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("timeout is zero"), "{err}");
+    let err = Config::builder()
+        .header("Bad Name", "v")
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidConfig(_)));
+}
+
+#[test]
+fn split_sender_is_not_blocked_by_a_waiting_receiver() {
+    let server = EchoServer::start().unwrap();
+    let ws = builder().build().unwrap().connect(&server.url()).unwrap();
+    let (mut rx, tx) = ws.split();
+    let reader = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        loop {
+            match rx.recv() {
+                Ok(Message::Text(t)) => got.push(t),
+                Ok(Message::Close(c)) => return (got, c),
+                Ok(_) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    });
+    // The receiver is blocked in recv() before anything is sent.
+    std::thread::sleep(Duration::from_millis(100));
+    let senders: Vec<_> = (0..4)
+        .map(|i| {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for j in 0..25 {
+                    tx.send_text(&format!("{i}-{j}")).unwrap();
+                }
+            })
+        })
+        .collect();
+    for s in senders {
+        s.join().unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    tx.send_close(CloseCode::NORMAL, "done").unwrap();
+    let (got, close) = reader.join().unwrap();
+    assert_eq!(got.len(), 100);
+    assert_eq!(close.unwrap().code, CloseCode::NORMAL);
+    assert!(tx.send_text("late").unwrap_err().is_closed());
+}
+
+#[test]
+fn abort_wakes_a_blocked_receiver() {
+    let server = EchoServer::start().unwrap();
+    let mut ws = builder().build().unwrap().connect(&server.url()).unwrap();
+    let handle = ws.abort_handle();
+    let aborter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        handle.abort();
+    });
+    let started = Instant::now();
+    let err = ws.recv().unwrap_err();
+    assert!(err.is_closed(), "{err:?}");
+    assert!(started.elapsed() >= Duration::from_millis(90));
+    aborter.join().unwrap();
+}
+
+#[test]
+fn peer_protocol_error_closes_with_1002() {
+    // A server that sends a masked frame (forbidden from a server, RFC 6455 §5.1).
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        let mut buf = vec![0; 4096];
+        let n = tcp.read(&mut buf).unwrap();
+        let (req, _) = ws_handshake::parse_request(&buf[..n], &Default::default())
+            .unwrap()
+            .unwrap();
+        tcp.write_all(&req.accept(None, None).unwrap()).unwrap();
+        tcp.write_all(&[0x81, 0x82, 0, 0, 0, 0, b'h', b'i'])
+            .unwrap();
+        let mut rest = Vec::new();
+        let _ = tcp.read_to_end(&mut rest);
+        // The client's close frame: opcode 8 with code 1002.
+        assert_eq!(rest[0], 0x88);
+    });
+    let mut ws = builder()
+        .build()
+        .unwrap()
+        .connect(&format!("ws://127.0.0.1:{port}/"))
+        .unwrap();
+    let err = ws.recv().unwrap_err();
+    assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
+    // Python accepts such frames; so does this client when asked.
+    let _ = TcpStream::connect(("127.0.0.1", port));
+}
+
+#[test]
+fn messages_iterator_ends_with_the_close() {
+    let server = EchoServer::start().unwrap();
+    let mut ws = builder().build().unwrap().connect(&server.url()).unwrap();
+    for i in 0..3 {
+        ws.send_text(&i.to_string()).unwrap();
+    }
+    ws.send_close(CloseCode::GOING_AWAY, "").unwrap();
+    let got: Vec<Message> = ws.messages().map(Result::unwrap).collect();
+    assert_eq!(got.len(), 4);
+    assert_eq!(got[0], Message::Text("0".into()));
+    assert!(matches!(&got[3], Message::Close(Some(c)) if c.code == CloseCode::GOING_AWAY));
+}
+
+#[cfg(unix)]
+#[test]
+fn unix_socket() {
+    let path = std::env::temp_dir().join(format!("ws-client-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    EchoServer::start_unix(&path).unwrap();
+    let mut ws = builder()
+        .unix_socket(&path)
+        .build()
+        .unwrap()
+        .connect("ws://localhost/")
+        .unwrap();
+    ws.send_text("over unix").unwrap();
+    assert_eq!(ws.recv().unwrap().as_text(), Some("over unix"));
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn connection_errors_map_to_python_kinds() {
+    let err = ws_client::connect("ws://nonexistent.invalid/").unwrap_err();
+    assert!(matches!(err, Error::Address(_)), "{err:?}");
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = builder()
+        .build()
+        .unwrap()
+        .connect(&format!("ws://127.0.0.1:{closed}/"))
+        .unwrap_err();
+    assert!(matches!(err, Error::Connect(_)), "{err:?}");
+    let err = ws_client::connect("ftp://x/").unwrap_err();
+    assert!(matches!(err, Error::Url(_)), "{err:?}");
+    let proxy = ws_client::Proxy::new(ws_client::ProxyKind::Socks5, "127.0.0.1", Some(closed));
+    let err = Config::builder()
+        .proxy(ProxyConfig::Explicit(proxy))
+        .build()
+        .unwrap()
+        .connect("ws://example.org/")
+        .unwrap_err();
+    assert!(matches!(err, Error::Proxy(_)), "{err:?}");
+}
