@@ -259,8 +259,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Queued output beyond this is written at once by [`WebSocket::queue`].
+const QUEUE_FLUSH_BYTES: usize = 64 * 1024;
+
 fn send_op(session: &mut Session<Keys>, write: &WriteHalf, message: &Message) -> Result<(), Error> {
     trace::sent(message);
+    queue_op(session, message)?;
+    flush(session, write)
+}
+
+/// Encodes `message` into the session's output without writing it.
+fn queue_op(session: &mut Session<Keys>, message: &Message) -> Result<(), Error> {
     match message {
         Message::Text(s) => session.send_text(s)?,
         Message::Binary(b) => session.send_binary(b)?,
@@ -273,7 +282,7 @@ fn send_op(session: &mut Session<Keys>, write: &WriteHalf, message: &Message) ->
             None => session.send_close(None, "")?,
         },
     }
-    flush(session, write)
+    Ok(())
 }
 
 impl WebSocket {
@@ -315,6 +324,30 @@ impl WebSocket {
     pub fn send_frame(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) -> Result<(), Error> {
         trace::sent_bytes(opcode, payload);
         self.session.send_frame(opcode, fin, payload)?;
+        flush(&mut self.session, &self.write)
+    }
+
+    /// Queues a message without writing it (tungstenite's `write`): many small messages then
+    /// leave in few system calls. [`flush`](Self::flush) writes the queue; it is also
+    /// written by itself once it holds 64 KiB, and by every `send*`.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn queue(&mut self, message: impl Into<Message>) -> Result<(), Error> {
+        let message = message.into();
+        trace::sent(&message);
+        queue_op(&mut self.session, &message)?;
+        if self.session.pending_output().len() >= QUEUE_FLUSH_BYTES {
+            flush(&mut self.session, &self.write)?;
+        }
+        Ok(())
+    }
+
+    /// Writes every queued message.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn flush(&mut self) -> Result<(), Error> {
         flush(&mut self.session, &self.write)
     }
 
