@@ -39,8 +39,13 @@ fn accept_ws(listener: &TcpListener) -> TcpStream {
             break done;
         }
     };
-    assert_eq!(used, buf.len(), "the client spoke before the handshake finished");
-    tcp.write_all(&request.accept(None, None).expect("accept")).expect("write 101");
+    assert_eq!(
+        used,
+        buf.len(),
+        "the client spoke before the handshake finished"
+    );
+    tcp.write_all(&request.accept(None, None).expect("accept"))
+        .expect("write 101");
     tcp
 }
 
@@ -52,7 +57,12 @@ fn server_frame(payload: &[u8]) -> Vec<u8> {
 }
 
 fn client_frame(payload: &[u8]) -> Vec<u8> {
-    let header = FrameHeader::new(true, OpCode::Binary, Some([1, 2, 3, 4]), payload.len() as u64);
+    let header = FrameHeader::new(
+        true,
+        OpCode::Binary,
+        Some([1, 2, 3, 4]),
+        payload.len() as u64,
+    );
     let mut out = Vec::new();
     encode_frame(&mut out, header, payload).expect("frame");
     out
@@ -87,7 +97,8 @@ fn ws_client(port: u16) -> ws_client::WebSocket {
 fn tungstenite_client(port: u16) -> tungstenite::WebSocket<TcpStream> {
     let tcp = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     tcp.set_nodelay(true).expect("nodelay");
-    let (ws, _) = tungstenite::client::client(format!("ws://127.0.0.1:{port}/"), tcp).expect("handshake");
+    let (ws, _) =
+        tungstenite::client::client(format!("ws://127.0.0.1:{port}/"), tcp).expect("handshake");
     ws
 }
 
@@ -95,7 +106,12 @@ fn tungstenite_client(port: u16) -> tungstenite::WebSocket<TcpStream> {
 fn recv(client: Client, size: usize, count: usize) -> f64 {
     let frame = server_frame(&vec![7u8; size]);
     let per_chunk = (256 * 1024 / frame.len()).max(1);
-    let chunk: Vec<u8> = frame.iter().copied().cycle().take(frame.len() * per_chunk).collect();
+    let chunk: Vec<u8> = frame
+        .iter()
+        .copied()
+        .cycle()
+        .take(frame.len() * per_chunk)
+        .collect();
     let total_bytes = frame.len() * count;
     let (port, server) = spawn_server(move |listener| {
         let mut tcp = if client == Client::Raw {
@@ -263,7 +279,8 @@ fn echo(client: Client, size: usize, count: usize) -> f64 {
             let mut ws = tungstenite_client(port);
             started = Instant::now();
             for _ in 0..count {
-                ws.send(tungstenite::Message::binary(payload.clone())).expect("send");
+                ws.send(tungstenite::Message::binary(payload.clone()))
+                    .expect("send");
                 ws.read().expect("read");
             }
         }
@@ -287,17 +304,47 @@ fn human(size: usize) -> String {
 }
 
 fn main() {
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    // LOOPBACK_CLIENT=raw|ws-client|tungstenite runs one client only (for profiling).
+    let only = match std::env::var("LOOPBACK_CLIENT").as_deref() {
+        Ok("raw") => Some(Client::Raw),
+        Ok("ws-client") => Some(Client::WsClient),
+        Ok("tungstenite") => Some(Client::Tungstenite),
+        _ => None,
+    };
     // (message size, messages per run) so that one run takes a fraction of a second.
-    let sizes = [(16, 1_000_000), (128, 500_000), (1 << 10, 200_000), (64 << 10, 5_000), (1 << 20, 300)];
-    println!("| scenario | size | raw TCP msg/s | ws-client msg/s | tungstenite msg/s | ws-client / tungstenite | ws-client / raw |");
+    let sizes = [
+        (16, 1_000_000),
+        (128, 500_000),
+        (1 << 10, 200_000),
+        (64 << 10, 5_000),
+        (1 << 20, 300),
+    ];
+    println!(
+        "| scenario | size | raw TCP msg/s | ws-client msg/s | tungstenite msg/s | ws-client / tungstenite | ws-client / raw |"
+    );
     println!("|---|---|---:|---:|---:|---:|---:|");
-    type Scenario = (&'static str, fn(Client, usize, usize) -> f64, &'static [usize]);
+    type Scenario = (
+        &'static str,
+        fn(Client, usize, usize) -> f64,
+        &'static [usize],
+    );
     let scenarios: [Scenario; 4] = [
         ("recv", recv, &[16, 128, 1 << 10, 64 << 10, 1 << 20]),
-        ("send", |c, s, n| send(c, s, n / 4, false), &[16, 128, 1 << 10, 64 << 10, 1 << 20]),
-        ("send-batch", |c, s, n| send(c, s, n, true), &[16, 128, 1 << 10, 64 << 10, 1 << 20]),
+        (
+            "send",
+            |c, s, n| send(c, s, n / 4, false),
+            &[16, 128, 1 << 10, 64 << 10, 1 << 20],
+        ),
+        (
+            "send-batch",
+            |c, s, n| send(c, s, n, true),
+            &[16, 128, 1 << 10, 64 << 10, 1 << 20],
+        ),
         ("echo", |c, s, n| echo(c, s, n / 20), &[16, 1 << 10]),
     ];
     for (name, run, scenario_sizes) in scenarios {
@@ -305,9 +352,17 @@ fn main() {
             continue;
         }
         for &(size, count) in sizes.iter().filter(|(s, _)| scenario_sizes.contains(s)) {
+            if !wanted(&human(size)) && filter.iter().any(|f| f.ends_with('B')) {
+                continue;
+            }
             let rates: Vec<f64> = CLIENTS
                 .iter()
-                .map(|&client| median((0..RUNS).map(|_| run(client, size, count)).collect()))
+                .map(|&client| {
+                    if only.is_some_and(|o| o != client) {
+                        return f64::NAN;
+                    }
+                    median((0..RUNS).map(|_| run(client, size, count)).collect())
+                })
                 .collect();
             let (raw, ours, theirs) = (rates[0], rates[1], rates[2]);
             println!(

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use ws_frame::{CloseCode, OpCode, Session, State};
+use ws_frame::{CloseCode, Event, OpCode, Session, State};
 use ws_handshake::{ClientRequest, Outcome, parse_response};
 use ws_transport::{ReadHalf, ShutdownHandle, Stream, WriteHalf, WsUrl};
 
@@ -222,24 +222,34 @@ fn flush(session: &mut Session<Keys>, write: &WriteHalf) -> Result<(), Error> {
 
 /// The next complete event as an owned message, or `None` when more bytes are needed. Pongs,
 /// close replies and the close frame of a protocol failure are sent before returning.
+#[inline]
 fn poll(session: &mut Session<Keys>, write: &WriteHalf) -> Result<Option<Message>, Error> {
-    let event = session.next_event().map(|e| e.map(Message::from_event));
-    let flushed = flush(session, write);
-    match event {
-        Ok(message) => {
-            flushed?;
-            if let Some(m) = &message {
-                trace::received(m);
-            }
-            Ok(message)
+    let message = match session.next_event() {
+        Ok(None) => return Ok(None),
+        // Data events queue no output: the hot path returns at once. Large messages take
+        // the session's assembly buffer instead of copying it.
+        Ok(Some(Event::Binary(data))) if data.len() < TAKE_ABOVE => Message::Binary(data.to_vec()),
+        Ok(Some(Event::Binary(_))) => Message::Binary(session.take_message()),
+        Ok(Some(Event::Text(text))) => Message::Text(text.to_owned()),
+        Ok(Some(other)) => {
+            let message = Message::from_event(other);
+            flush(session, write)?;
+            message
         }
         Err(e) => {
             // The close frame naming the error goes out if the socket still takes it.
+            let _ = flush(session, write);
             let _ = write.shutdown();
-            Err(e.into())
+            return Err(e.into());
         }
-    }
+    };
+    trace::received(&message);
+    Ok(Some(message))
 }
+
+/// Payloads from this size on are taken from the session rather than copied (below it a copy
+/// is cheaper than giving up the buffer's capacity).
+const TAKE_ABOVE: usize = 64 * 1024;
 
 /// What `recv*` hands out.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -194,6 +194,7 @@ impl Decoder {
     /// with more bytes appended. Otherwise drop `chunk.consumed` bytes from the front of the
     /// buffer before the next call. A chunk may have an empty payload: a header with no
     /// payload bytes yet, or an empty frame.
+    #[inline]
     pub fn decode(&mut self, buf: &mut [u8]) -> Result<Option<FrameChunk>, Error> {
         let (header, received, start, is_first) = match self.frame {
             Some((header, received)) => {

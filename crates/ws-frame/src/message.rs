@@ -109,8 +109,15 @@ impl MessageAssembler {
         &self.buf
     }
 
+    /// Hands over the payload of the last [`Source::Buffered`] item instead of copying it;
+    /// the assembler starts a fresh buffer for the next message.
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        core::mem::take(&mut self.buf)
+    }
+
     /// Takes in one data-frame chunk (`data` is its unmasked payload) and returns the message
     /// or fragment it completes, if any.
+    #[inline]
     pub fn push(&mut self, chunk: &FrameChunk, data: &[u8]) -> Result<Option<Assembled>, Error> {
         if self.delivered {
             self.buf.clear();

@@ -235,6 +235,8 @@ struct Receiver {
     eof: bool,
     /// The peer's close frame arrived: ignore anything after it.
     close_received: bool,
+    /// Where the payload of the last data event is, for [`Session::take_message`].
+    last_data: Option<(Source, Range<usize>)>,
 }
 
 /// The sending half of a session's state: the output buffer, keys and the close state.
@@ -283,6 +285,7 @@ impl<K: MaskKeySource> Session<K> {
                 end: 0,
                 eof: false,
                 close_received: false,
+                last_data: None,
             },
             tx: Transmitter {
                 role,
@@ -328,6 +331,7 @@ impl<K: MaskKeySource> Session<K> {
     /// [`commit_input`](Self::commit_input). Compacts the buffer first when needed, so the
     /// slice is never empty.
     pub fn input_buffer(&mut self) -> &mut [u8] {
+        self.rx.last_data = None;
         self.rx.make_room(1);
         &mut self.rx.input[self.rx.end..]
     }
@@ -335,6 +339,7 @@ impl<K: MaskKeySource> Session<K> {
     /// Marks `n` bytes at the start of [`input_buffer`](Self::input_buffer) as received.
     /// Counts beyond that buffer are capped at its length.
     pub fn commit_input(&mut self, n: usize) {
+        self.rx.last_data = None;
         self.rx.end = (self.rx.end + n).min(self.rx.input.len());
         self.discard_input_if_finished();
     }
@@ -342,6 +347,7 @@ impl<K: MaskKeySource> Session<K> {
     /// Copies received bytes into the session. [`input_buffer`](Self::input_buffer) avoids the
     /// copy. The buffer grows to hold `data` if it must, so pass pieces of a sensible size.
     pub fn receive_data(&mut self, data: &[u8]) {
+        self.rx.last_data = None;
         if self.input_finished() {
             return;
         }
@@ -381,6 +387,10 @@ impl<K: MaskKeySource> Session<K> {
             Ok(None) => return Ok(None),
             Err(error) => return Err(self.fail_on(error)),
         };
+        self.rx.last_data = match &ready {
+            Ready::Data(item, range) => Some((item.source, range.clone())),
+            _ => None,
+        };
         let rx = &self.rx;
         let event = match ready {
             Ready::Ping(range) => Event::Ping(&rx.input[range]),
@@ -414,6 +424,20 @@ impl<K: MaskKeySource> Session<K> {
             }
         };
         Ok(Some(event))
+    }
+
+    /// The payload of the data event [`next_event`](Self::next_event) just returned, as an
+    /// owned buffer: a message that arrived in several chunks was already assembled in a
+    /// buffer of its own, which is handed over instead of copied (a 1 MiB message is then
+    /// copied once, not twice); a single-chunk payload is copied. Call it right after
+    /// `next_event` and before feeding more input; any other time it returns an empty
+    /// buffer.
+    pub fn take_message(&mut self) -> Vec<u8> {
+        match self.rx.last_data.take() {
+            Some((Source::Buffered, _)) => self.rx.assembler.take_buffered(),
+            Some((Source::Chunk, range)) => self.rx.input[range].to_vec(),
+            None => Vec::new(),
+        }
     }
 
     /// Runs the decoder until something is ready for the application.
