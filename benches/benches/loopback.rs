@@ -72,11 +72,11 @@ fn client_frame(payload: &[u8]) -> Vec<u8> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Client {
     Raw,
-    WsClient,
+    Ours,
     Tungstenite,
 }
 
-const CLIENTS: [Client; 3] = [Client::Raw, Client::WsClient, Client::Tungstenite];
+const CLIENTS: [Client; 3] = [Client::Raw, Client::Ours, Client::Tungstenite];
 
 fn spawn_server(f: impl FnOnce(TcpListener) + Send + 'static) -> (u16, JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -140,7 +140,7 @@ fn recv(client: Client, size: usize, count: usize) -> f64 {
                 got += tcp.read(&mut buf).expect("read");
             }
         }
-        Client::WsClient => {
+        Client::Ours => {
             let mut ws = ws_client(port);
             started = Instant::now();
             for _ in 0..count {
@@ -200,7 +200,7 @@ fn send(client: Client, size: usize, count: usize, batch: bool) -> f64 {
             let mut done = [0u8; 6];
             tcp.read_exact(&mut done).expect("done");
         }
-        Client::WsClient => {
+        Client::Ours => {
             let mut ws = ws_client(port);
             started = Instant::now();
             for _ in 0..count {
@@ -267,7 +267,7 @@ fn echo(client: Client, size: usize, count: usize) -> f64 {
                 tcp.read_exact(&mut back).expect("read");
             }
         }
-        Client::WsClient => {
+        Client::Ours => {
             let mut ws = ws_client(port);
             started = Instant::now();
             for _ in 0..count {
@@ -312,7 +312,7 @@ fn main() {
     // LOOPBACK_CLIENT=raw|ws-client|tungstenite runs one client only (for profiling).
     let only = match std::env::var("LOOPBACK_CLIENT").as_deref() {
         Ok("raw") => Some(Client::Raw),
-        Ok("ws-client") => Some(Client::WsClient),
+        Ok("ws-client") => Some(Client::Ours),
         Ok("tungstenite") => Some(Client::Tungstenite),
         _ => None,
     };
