@@ -5,7 +5,8 @@
 //! (SOCKS4 and SOCKS5/5h without auth; it refuses SOCKS4a), `microsocks` (SOCKS5/5h with
 //! user/password), Debian's Perl `IO::Socket::Socks` in server mode (SOCKS4 and SOCKS4a with a
 //! user id; `xtask/interop/socks4_server.pl` only relays), and PyPI's `pproxy` in a venv
-//! (SOCKS4, SOCKS5/5h with user/password). Each is started on a free port with a config written under
+//! (SOCKS4, SOCKS5/5h with user/password). For ws-client: PyPI's `websockets` echo server,
+//! plain and over TLS (`xtask/interop/websockets_echo.py`, certificate made with openssl). Each is started on a free port with a config written under
 //! `target/interop/`; the tests learn the addresses from `WS_INTEROP_*` variables.
 
 use std::fs;
@@ -151,22 +152,106 @@ pub(crate) fn interop() -> Result<(), String> {
     env.push(("WS_INTEROP_USER".into(), USER.into()));
     env.push(("WS_INTEROP_PASSWORD".into(), PASSWORD.into()));
 
-    let env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let result = run(
-        &root,
-        "cargo",
-        &[
-            "test",
-            "-p",
-            "ws-transport",
-            "--test",
-            "interop",
-            "--",
-            "--ignored",
-            "--test-threads=1",
-        ],
-        &env_refs,
+    // Python's `websockets` as a WebSocket peer, plain and over TLS with a CA and a
+    // localhost certificate made here with openssl.
+    let path = |name: &str| dir.join(name).display().to_string();
+    let (ca, ca_key, csr) = (
+        path("interop-ca.pem"),
+        path("interop-ca.key"),
+        path("localhost.csr"),
     );
+    let (cert_s, key_s) = (path("localhost.pem"), path("localhost.key"));
+    let san = "subjectAltName=DNS:localhost,IP:127.0.0.1";
+    let steps: [&[&str]; 3] = [
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=ws interop CA",
+            "-keyout",
+            &ca_key,
+            "-out",
+            &ca,
+        ],
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            san,
+            "-keyout",
+            &key_s,
+            "-out",
+            &csr,
+        ],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca,
+            "-CAkey",
+            &ca_key,
+            "-days",
+            "2",
+            "-copy_extensions",
+            "copyall",
+            "-out",
+            &cert_s,
+        ],
+    ];
+    for args in steps {
+        run(&dir, "openssl", args, &[])
+            .map_err(|e| format!("cannot make the test certificates with openssl: {e}"))?;
+    }
+    let (ws_port, wss_port) = (free_port()?, free_port()?);
+    let python = dir
+        .join("venv")
+        .join("bin")
+        .join("python")
+        .display()
+        .to_string();
+    let script = root
+        .join("xtask")
+        .join("interop")
+        .join("websockets_echo.py");
+    let script = script.display().to_string();
+    let ports = (ws_port.to_string(), wss_port.to_string());
+    let args = [script.as_str(), &ports.0, &ports.1, &cert_s, &key_s];
+    start(&mut peers, &dir, "websockets", &python, &args, wss_port)?;
+    env.push((
+        "WS_INTEROP_WEBSOCKETS".into(),
+        format!("127.0.0.1:{ws_port}"),
+    ));
+    env.push((
+        "WS_INTEROP_WEBSOCKETS_TLS".into(),
+        format!("localhost:{wss_port}"),
+    ));
+    env.push(("WS_INTEROP_WEBSOCKETS_CA".into(), ca.clone()));
+
+    let env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let test_args = [
+        "test",
+        "-p",
+        "ws-transport",
+        "-p",
+        "ws-client",
+        "--test",
+        "interop",
+        "--",
+        "--ignored",
+        "--test-threads=1",
+    ];
+    let result = run(&root, "cargo", &test_args, &env_refs);
     if result.is_err() {
         eprintln!("peer logs are in {}", dir.display());
     }
@@ -261,7 +346,7 @@ fn install_debian() -> Result<(), String> {
 fn install_pproxy(dir: &Path) -> Result<PathBuf, String> {
     let venv = dir.join("venv");
     let pproxy = venv.join("bin").join("pproxy");
-    if pproxy.exists() {
+    if pproxy.exists() && venv.join("bin").join("websocket").exists() {
         return Ok(pproxy);
     }
     let venv_str = venv.display().to_string();
@@ -272,7 +357,13 @@ fn install_pproxy(dir: &Path) -> Result<PathBuf, String> {
     };
     run(dir, "python3", &["-m", "venv", &venv_str], &[]).map_err(fail)?;
     let pip = venv.join("bin").join("pip").display().to_string();
-    run(dir, &pip, &["install", "-q", "pproxy==2.7.9"], &[]).map_err(fail)?;
+    run(
+        dir,
+        &pip,
+        &["install", "-q", "pproxy==2.7.9", "websockets==15.0.1"],
+        &[],
+    )
+    .map_err(fail)?;
     Ok(pproxy)
 }
 
