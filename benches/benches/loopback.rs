@@ -188,9 +188,13 @@ fn send(client: Client, size: usize, count: usize, batch: bool) -> f64 {
         Client::Raw => {
             let mut tcp = TcpStream::connect(("127.0.0.1", port)).expect("connect");
             tcp.set_nodelay(true).expect("nodelay");
+            let all: Vec<u8> = if batch {
+                frame.iter().copied().cycle().take(total_bytes).collect()
+            } else {
+                Vec::new()
+            };
             started = Instant::now();
             if batch {
-                let all: Vec<u8> = frame.iter().copied().cycle().take(total_bytes).collect();
                 tcp.write_all(&all).expect("write");
             } else {
                 for _ in 0..count {
@@ -205,7 +209,7 @@ fn send(client: Client, size: usize, count: usize, batch: bool) -> f64 {
             started = Instant::now();
             for _ in 0..count {
                 if batch {
-                    ws.queue(payload.as_slice()).expect("queue");
+                    ws.queue_binary(&payload).expect("queue");
                 } else {
                     ws.send_binary(&payload).expect("send");
                 }

@@ -347,6 +347,30 @@ impl WebSocket {
         let message = message.into();
         trace::sent(&message);
         queue_op(&mut self.session, &message)?;
+        self.flush_if_full()
+    }
+
+    /// Queues a binary message without copying it first (see [`queue`](Self::queue)).
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn queue_binary(&mut self, data: &[u8]) -> Result<(), Error> {
+        trace::sent_bytes(OpCode::Binary, data);
+        self.session.send_binary(data)?;
+        self.flush_if_full()
+    }
+
+    /// Queues a text message without copying it first (see [`queue`](Self::queue)).
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn queue_text(&mut self, text: &str) -> Result<(), Error> {
+        trace::sent_bytes(OpCode::Text, text.as_bytes());
+        self.session.send_text(text)?;
+        self.flush_if_full()
+    }
+
+    fn flush_if_full(&mut self) -> Result<(), Error> {
         if self.session.pending_output().len() >= QUEUE_FLUSH_BYTES {
             flush(&mut self.session, &self.write)?;
         }

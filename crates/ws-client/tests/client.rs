@@ -460,3 +460,20 @@ fn connection_errors_map_to_python_kinds() {
         .unwrap_err();
     assert!(matches!(err, Error::Proxy(_)), "{err:?}");
 }
+
+#[test]
+fn queued_messages_leave_on_flush_in_order() {
+    let server = EchoServer::start().unwrap();
+    let mut ws = builder().build().unwrap().connect(&server.url()).unwrap();
+    for i in 0..100 {
+        ws.queue_text(&i.to_string()).unwrap();
+    }
+    ws.queue(Message::Binary(vec![1; 70_000])).unwrap();
+    ws.queue_binary(b"last").unwrap();
+    ws.flush().unwrap();
+    for i in 0..100 {
+        assert_eq!(ws.recv().unwrap(), Message::Text(i.to_string()));
+    }
+    assert_eq!(ws.recv().unwrap().as_bytes().len(), 70_000);
+    assert_eq!(ws.recv().unwrap(), Message::Binary(b"last".to_vec()));
+}
