@@ -186,30 +186,21 @@ fn read_report(path: &std::path::Path) -> Result<Verdicts, String> {
         serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
     let cases = json
         .get(AGENT)
-        .and_then(serde_json::Value::as_object)
         .ok_or_else(|| format!("{} has no results for agent {AGENT}", path.display()))?;
-    let mut verdicts = Verdicts::new();
-    for (id, case) in cases {
-        let field = |name: &str| {
-            case.get(name)
-                .and_then(|v| v.as_str())
-                .unwrap_or("?")
-                .to_string()
-        };
-        verdicts.insert(
-            CaseId::parse(id)?,
-            (field("behavior"), field("behaviorClose")),
-        );
-    }
-    Ok(verdicts)
+    verdicts_of(cases)
 }
 
 fn parse_verdicts(text: &str) -> Result<Verdicts, String> {
     let json: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("expected-results.json: {e}"))?;
-    let cases = json
+    verdicts_of(&json)
+}
+
+/// `{"1.1.1": {"behavior": "OK", "behaviorClose": "OK", ...}, ...}` as verdicts.
+fn verdicts_of(cases: &serde_json::Value) -> Result<Verdicts, String> {
+    let cases = cases
         .as_object()
-        .ok_or("expected-results.json: not an object")?;
+        .ok_or("case results are not a JSON object")?;
     let mut verdicts = Verdicts::new();
     for (id, case) in cases {
         let field = |name: &str| {

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::url::{HostPort, split_host_port};
+use crate::url::{HostPort, split_host_port, split_userinfo};
 use crate::{ProxyError, WsUrl};
 
 /// The proxy protocol.
@@ -124,10 +124,7 @@ impl Proxy {
             None => (ProxyKind::Http, url),
         };
         let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
-            Some((info, hostport)) => (Some(info), hostport),
-            None => (None, authority),
-        };
+        let (credentials, hostport) = split_userinfo(authority);
         let shown = format!("{}://{hostport}", kind.scheme());
         let (host, port) = split_host_port(hostport)
             .map_err(|e| ProxyError::InvalidProxy(format!("{shown}: {e}")))?;
@@ -135,12 +132,8 @@ impl Proxy {
             return Err(ProxyError::InvalidProxy(format!("{shown}: no host")));
         }
         let mut proxy = Self::new(kind, &host, port);
-        if let Some(info) = userinfo {
-            let (user, password) = info.split_once(':').unwrap_or((info, ""));
-            proxy = proxy.with_credentials(
-                &ws_handshake::percent_decode(user),
-                &ws_handshake::percent_decode(password),
-            );
+        if let Some((user, password)) = credentials {
+            proxy = proxy.with_credentials(&user, &password);
         }
         Ok(proxy)
     }

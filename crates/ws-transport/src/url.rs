@@ -92,10 +92,7 @@ impl WsUrl {
         };
         let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(authority_end);
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
-            Some((info, hostport)) => (Some(info), hostport),
-            None => (None, authority),
-        };
+        let (credentials, hostport) = split_userinfo(authority);
         let (host, port) = split_host_port(hostport)?;
         if host.is_empty() {
             return Err(UrlError::MissingHost(trimmed.to_string()));
@@ -107,13 +104,6 @@ impl WsUrl {
             resource.push('/');
         }
         encode_resource(without_fragment, &mut resource);
-        let credentials = userinfo.map(|info| {
-            let (user, password) = info.split_once(':').unwrap_or((info, ""));
-            (
-                ws_handshake::percent_decode(user),
-                ws_handshake::percent_decode(password),
-            )
-        });
         Ok(Self {
             secure,
             host,
@@ -179,6 +169,22 @@ fn encode_resource(raw: &str, out: &mut String) {
         } else {
             out.push(char::from(b));
         }
+    }
+}
+
+/// Splits `user:password@hostport` into percent-decoded credentials and the rest; the last
+/// `@` separates them. Shared by WebSocket URLs and proxy URLs.
+pub(crate) fn split_userinfo(authority: &str) -> (Option<(String, String)>, &str) {
+    match authority.rsplit_once('@') {
+        Some((info, hostport)) => {
+            let (user, password) = info.split_once(':').unwrap_or((info, ""));
+            let decoded = (
+                ws_handshake::percent_decode(user),
+                ws_handshake::percent_decode(password),
+            );
+            (Some(decoded), hostport)
+        }
+        None => (None, authority),
     }
 }
 
