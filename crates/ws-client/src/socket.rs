@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use ws_frame::{CloseCode, Event, OpCode, Session, State};
+use ws_frame::{CloseCode, Delivery, Event, OpCode, Session, State};
 use ws_handshake::{ClientRequest, Outcome, parse_response};
 use ws_transport::{ReadHalf, ShutdownHandle, Stream, WriteHalf, WsUrl};
 
@@ -33,6 +33,11 @@ struct Info {
 /// [`Error::ConnectionClosed`].
 pub struct WebSocket {
     session: Session<Keys>,
+    /// `recv_frame` handed out the first frame of a message: its other frames are delivered
+    /// one by one too, then the configured delivery comes back.
+    frames_until_fin: bool,
+    /// The delivery the connection was configured with.
+    configured_delivery: Delivery,
     read: ReadHalf,
     write: WriteHalf,
     info: Arc<Info>,
@@ -198,6 +203,8 @@ fn handshake(
     );
     Ok(Handshake::Open(Box::new(WebSocket {
         session,
+        frames_until_fin: false,
+        configured_delivery: config.frame.delivery,
         read,
         write,
         info,
@@ -508,9 +515,35 @@ impl WebSocket {
         Ok((opcode, data))
     }
 
+    /// Receives one frame as it arrived (Python's `recv_frame`): a data frame as
+    /// [`Message::Fragment`] even when messages are being reassembled, control frames as
+    /// `Ping` / `Pong` / `Close`, and pings are **not** answered. The frames are still
+    /// validated. If the frame starts a fragmented message, the rest of that message is
+    /// delivered frame by frame by whichever `recv*` comes next, then whole messages resume.
+    ///
+    /// # Errors
+    /// As [`recv`](Self::recv).
+    pub fn recv_frame(&mut self) -> Result<Message, Error> {
+        let auto_pong = self.session.config().auto_pong;
+        self.session.set_delivery(Delivery::Fragments);
+        self.session.set_auto_pong(false);
+        let result = self.next(Want::DataAndControl);
+        self.session.set_auto_pong(auto_pong);
+        match &result {
+            Ok(Message::Fragment { fin: false, .. }) => self.frames_until_fin = true,
+            _ if !self.frames_until_fin => self.session.set_delivery(self.configured_delivery),
+            _ => {}
+        }
+        result
+    }
+
     fn next(&mut self, want: Want) -> Result<Message, Error> {
         loop {
             if let Some(message) = poll(&mut self.session, &self.write)? {
+                if self.frames_until_fin && matches!(message, Message::Fragment { fin: true, .. }) {
+                    self.frames_until_fin = false;
+                    self.session.set_delivery(self.configured_delivery);
+                }
                 match accept(message, want) {
                     Some(m) => return Ok(m),
                     None => continue,

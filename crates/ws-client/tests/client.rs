@@ -477,3 +477,57 @@ fn queued_messages_leave_on_flush_in_order() {
     assert_eq!(ws.recv().unwrap().as_bytes().len(), 70_000);
     assert_eq!(ws.recv().unwrap(), Message::Binary(b"last".to_vec()));
 }
+
+#[test]
+fn recv_frame_gives_raw_frames_without_answering_pings() {
+    // A server that sends a ping, then a text message in two frames, then reads what came.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        let mut buf = vec![0; 4096];
+        let n = tcp.read(&mut buf).unwrap();
+        let (req, _) = ws_handshake::parse_request(&buf[..n], &Default::default())
+            .unwrap()
+            .unwrap();
+        tcp.write_all(&req.accept(None, None).unwrap()).unwrap();
+        tcp.write_all(&[0x89, 0x01, b'p']).unwrap(); // ping "p"
+        tcp.write_all(&[0x01, 0x03, b'a', b'b', b'c']).unwrap(); // text, not final
+        tcp.write_all(&[0x80, 0x02, b'd', b'e']).unwrap(); // continuation, final
+        tcp.write_all(&[0x82, 0x01, b'z']).unwrap(); // a whole binary message
+        tcp.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let mut rest = Vec::new();
+        let _ = tcp.read_to_end(&mut rest);
+        rest
+    });
+    let mut ws = builder()
+        .build()
+        .unwrap()
+        .connect(&format!("ws://127.0.0.1:{port}/"))
+        .unwrap();
+    assert_eq!(ws.recv_frame().unwrap(), Message::Ping(b"p".to_vec()));
+    assert_eq!(
+        ws.recv_frame().unwrap(),
+        Message::Fragment {
+            opcode: OpCode::Text,
+            data: b"abc".to_vec(),
+            fin: false
+        }
+    );
+    // recv() continues the started message frame by frame, then whole messages resume.
+    assert_eq!(
+        ws.recv().unwrap(),
+        Message::Fragment {
+            opcode: OpCode::Continuation,
+            data: b"de".to_vec(),
+            fin: true
+        }
+    );
+    assert_eq!(ws.recv().unwrap(), Message::Binary(b"z".to_vec()));
+    let _ = ws.set_timeout(Some(Duration::from_millis(50)));
+    drop(ws);
+    // The ping was not answered: no pong frame (opcode 0x8A) came from the client.
+    let sent = server.join().unwrap();
+    assert_ne!(sent.first(), Some(&0x8A), "{sent:02x?}");
+}

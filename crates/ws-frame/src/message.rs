@@ -109,6 +109,13 @@ impl MessageAssembler {
         &self.buf
     }
 
+    /// Switches between whole messages and per-frame items. Between messages this is always
+    /// clean; in the middle of a message, the frames already handed out stay handed out and
+    /// the rest arrives the new way.
+    pub fn set_delivery(&mut self, delivery: Delivery) {
+        self.delivery = delivery;
+    }
+
     /// Hands over the payload of the last [`Source::Buffered`] item instead of copying it;
     /// the assembler starts a fresh buffer for the next message.
     pub fn take_buffered(&mut self) -> Vec<u8> {

@@ -426,6 +426,19 @@ impl<K: MaskKeySource> Session<K> {
         Ok(Some(event))
     }
 
+    /// Switches between whole messages and per-frame [`Event::Fragment`]s (Python's raw
+    /// `recv_frame` reads frames from a connection that otherwise delivers messages). Switch
+    /// between messages: in the middle of one, the rest of it arrives the new way.
+    pub fn set_delivery(&mut self, delivery: Delivery) {
+        self.rx.config.delivery = delivery;
+        self.rx.assembler.set_delivery(delivery);
+    }
+
+    /// Turns the automatic answer to pings on or off (see [`Config::auto_pong`]).
+    pub fn set_auto_pong(&mut self, on: bool) {
+        self.rx.config.auto_pong = on;
+    }
+
     /// The payload of the data event [`next_event`](Self::next_event) just returned, as an
     /// owned buffer: a message that arrived in several chunks was already assembled in a
     /// buffer of its own, which is handed over instead of copied (a 1 MiB message is then
