@@ -49,6 +49,17 @@ fn accept_ws(listener: &TcpListener) -> TcpStream {
     tcp
 }
 
+/// Accepts the benchmark's one connection: plain TCP for the raw client, else a WebSocket.
+fn accept_for(client: Client, listener: &TcpListener) -> TcpStream {
+    if client == Client::Raw {
+        let (tcp, _) = listener.accept().expect("accept");
+        tcp.set_nodelay(true).expect("nodelay");
+        tcp
+    } else {
+        accept_ws(listener)
+    }
+}
+
 fn server_frame(payload: &[u8]) -> Vec<u8> {
     let header = FrameHeader::new(true, OpCode::Binary, None, payload.len() as u64);
     let mut out = Vec::new();
@@ -114,12 +125,7 @@ fn recv(client: Client, size: usize, count: usize) -> f64 {
         .collect();
     let total_bytes = frame.len() * count;
     let (port, server) = spawn_server(move |listener| {
-        let mut tcp = if client == Client::Raw {
-            let (tcp, _) = listener.accept().expect("accept");
-            tcp
-        } else {
-            accept_ws(&listener)
-        };
+        let mut tcp = accept_for(client, &listener);
         let mut left = total_bytes;
         while left > 0 {
             let n = left.min(chunk.len());
@@ -168,11 +174,7 @@ fn send(client: Client, size: usize, count: usize, batch: bool) -> f64 {
     let frame = client_frame(&payload);
     let total_bytes = frame.len() * count;
     let (port, server) = spawn_server(move |listener| {
-        let mut tcp = if client == Client::Raw {
-            listener.accept().expect("accept").0
-        } else {
-            accept_ws(&listener)
-        };
+        let mut tcp = accept_for(client, &listener);
         let mut buf = vec![0u8; 256 * 1024];
         let mut got = 0;
         while got < total_bytes {
@@ -219,9 +221,11 @@ fn send(client: Client, size: usize, count: usize, batch: bool) -> f64 {
         }
         Client::Tungstenite => {
             let mut ws = tungstenite_client(port);
+            // A reference-counted payload: cloning it copies nothing, as a borrowed one would not.
+            let shared = tungstenite::Bytes::from(payload.clone());
             started = Instant::now();
             for _ in 0..count {
-                let m = tungstenite::Message::binary(payload.clone());
+                let m = tungstenite::Message::binary(shared.clone());
                 if batch {
                     ws.write(m).expect("write");
                 } else {
@@ -244,13 +248,7 @@ fn echo(client: Client, size: usize, count: usize) -> f64 {
     let reply = server_frame(&payload);
     let (server_frame_len, server_reply) = (frame.len(), reply.clone());
     let (port, server) = spawn_server(move |listener| {
-        let mut tcp = if client == Client::Raw {
-            let (tcp, _) = listener.accept().expect("accept");
-            tcp.set_nodelay(true).expect("nodelay");
-            tcp
-        } else {
-            accept_ws(&listener)
-        };
+        let mut tcp = accept_for(client, &listener);
         // The server knows the frame length; it reads one frame and writes the reply.
         let mut buf = vec![0u8; server_frame_len];
         for _ in 0..count {
@@ -281,9 +279,10 @@ fn echo(client: Client, size: usize, count: usize) -> f64 {
         }
         Client::Tungstenite => {
             let mut ws = tungstenite_client(port);
+            let shared = tungstenite::Bytes::from(payload.clone());
             started = Instant::now();
             for _ in 0..count {
-                ws.send(tungstenite::Message::binary(payload.clone()))
+                ws.send(tungstenite::Message::binary(shared.clone()))
                     .expect("send");
                 ws.read().expect("read");
             }

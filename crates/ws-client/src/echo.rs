@@ -109,17 +109,18 @@ pub fn serve<S: Read + Write>(
     let mut session = Session::server(ws_frame::Config::default());
     session.receive_data(&buf[used..]);
     loop {
-        loop {
-            let reply = match session.next_event()? {
-                None => break,
-                Some(Event::Text(text)) => Some((true, text.as_bytes().to_vec())),
-                Some(Event::Binary(data)) => Some((false, data.to_vec())),
-                Some(_) => None,
-            };
-            match reply {
-                Some((true, text)) => session.send_text(std::str::from_utf8(&text)?)?,
-                Some((false, data)) => session.send_binary(&data)?,
-                None => {}
+        // Each message is copied out of the session (its borrow ends before the send).
+        while let Some(event) = session.next_event()? {
+            match event {
+                Event::Text(text) => {
+                    let text = text.to_owned();
+                    session.send_text(&text)?;
+                }
+                Event::Binary(_) => {
+                    let data = session.take_message();
+                    session.send_binary(&data)?;
+                }
+                _ => {}
             }
         }
         let out = session.pending_output();

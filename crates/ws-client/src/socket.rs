@@ -265,6 +265,16 @@ enum Want {
     DataAndControl,
 }
 
+impl Want {
+    fn with_control(control_frames: bool) -> Self {
+        if control_frames {
+            Self::DataAndControl
+        } else {
+            Self::Data
+        }
+    }
+}
+
 fn accept(message: Message, want: Want) -> Option<Message> {
     match message {
         Message::Ping(_) | Message::Pong(_) if want == Want::Data => None,
@@ -279,27 +289,87 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Queued output beyond this is written at once by [`WebSocket::queue`].
 const QUEUE_FLUSH_BYTES: usize = 64 * 1024;
 
-fn send_op(session: &mut Session<Keys>, write: &WriteHalf, message: &Message) -> Result<(), Error> {
-    trace::sent(message);
-    queue_op(session, message)?;
-    flush(session, write)
+/// A message to send, borrowing its payload. Every `send*` and `queue*` of [`WebSocket`] and
+/// [`Sender`] goes through [`Out::encode`], so none copies a payload before the session's
+/// one encoding copy.
+#[derive(Clone, Copy)]
+enum Out<'a> {
+    Text(&'a str),
+    Binary(&'a [u8]),
+    Frame(OpCode, bool, &'a [u8]),
+    Ping(&'a [u8]),
+    Pong(&'a [u8]),
+    Close(Option<CloseCode>, &'a str),
 }
 
-/// Encodes `message` into the session's output without writing it.
-fn queue_op(session: &mut Session<Keys>, message: &Message) -> Result<(), Error> {
-    match message {
-        Message::Text(s) => session.send_text(s)?,
-        Message::Binary(b) => session.send_binary(b)?,
-        Message::UnvalidatedText(b) => session.send_frame(OpCode::Text, true, b)?,
-        Message::Fragment { opcode, data, fin } => session.send_frame(*opcode, *fin, data)?,
-        Message::Ping(p) => session.send_ping(p)?,
-        Message::Pong(p) => session.send_pong(p)?,
-        Message::Close(c) => match c {
-            Some(c) => session.send_close(Some(c.code), &c.reason)?,
-            None => session.send_close(None, "")?,
-        },
+impl<'a> Out<'a> {
+    fn of(message: &'a Message) -> Self {
+        match message {
+            Message::Text(s) => Self::Text(s),
+            Message::Binary(b) => Self::Binary(b),
+            Message::UnvalidatedText(b) => Self::Frame(OpCode::Text, true, b),
+            Message::Fragment { opcode, data, fin } => Self::Frame(*opcode, *fin, data),
+            Message::Ping(p) => Self::Ping(p),
+            Message::Pong(p) => Self::Pong(p),
+            Message::Close(Some(c)) => Self::Close(Some(c.code), &c.reason),
+            Message::Close(None) => Self::Close(None, ""),
+        }
     }
-    Ok(())
+
+    /// Encodes into the session's output without writing it.
+    fn encode(self, session: &mut Session<Keys>) -> Result<(), Error> {
+        match self {
+            Self::Text(s) => {
+                trace::sent_bytes(OpCode::Text, s.as_bytes());
+                session.send_text(s)?;
+            }
+            Self::Binary(b) => {
+                trace::sent_bytes(OpCode::Binary, b);
+                session.send_binary(b)?;
+            }
+            Self::Frame(opcode, fin, b) => {
+                trace::sent_bytes(opcode, b);
+                session.send_frame(opcode, fin, b)?;
+            }
+            Self::Ping(p) => {
+                trace::sent_bytes(OpCode::Ping, p);
+                session.send_ping(p)?;
+            }
+            Self::Pong(p) => {
+                trace::sent_bytes(OpCode::Pong, p);
+                session.send_pong(p)?;
+            }
+            Self::Close(code, reason) => {
+                trace::sent_bytes(OpCode::Close, reason.as_bytes());
+                session.send_close(code, reason)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Encodes and writes.
+    fn send(self, session: &mut Session<Keys>, write: &WriteHalf) -> Result<(), Error> {
+        self.encode(session)?;
+        flush(session, write)
+    }
+}
+
+/// The next message `want` asks for, or `None` when more bytes are needed; after the
+/// connection closed, [`Error::ConnectionClosed`].
+fn take(
+    session: &mut Session<Keys>,
+    write: &WriteHalf,
+    want: Want,
+) -> Result<Option<Message>, Error> {
+    while let Some(message) = poll(session, write)? {
+        if let Some(message) = accept(message, want) {
+            return Ok(Some(message));
+        }
+    }
+    if session.state() == State::Closed {
+        return Err(Error::closed("the WebSocket is closed"));
+    }
+    Ok(None)
 }
 
 impl WebSocket {
@@ -309,7 +379,8 @@ impl WebSocket {
     /// [`Error::ConnectionClosed`] after close; [`Error::Protocol`] for what the codec
     /// refuses (a control payload over 125 bytes, an invalid close code); I/O errors.
     pub fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
-        send_op(&mut self.session, &self.write, &message.into())
+        let message = message.into();
+        Out::of(&message).send(&mut self.session, &self.write)
     }
 
     /// Sends a text message.
@@ -317,9 +388,7 @@ impl WebSocket {
     /// # Errors
     /// As [`send`](Self::send).
     pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
-        trace::sent_bytes(OpCode::Text, text.as_bytes());
-        self.session.send_text(text)?;
-        flush(&mut self.session, &self.write)
+        Out::Text(text).send(&mut self.session, &self.write)
     }
 
     /// Sends a binary message.
@@ -327,9 +396,7 @@ impl WebSocket {
     /// # Errors
     /// As [`send`](Self::send).
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-        trace::sent_bytes(OpCode::Binary, data);
-        self.session.send_binary(data)?;
-        flush(&mut self.session, &self.write)
+        Out::Binary(data).send(&mut self.session, &self.write)
     }
 
     /// Sends one frame of a fragmented message (manual fragmentation): the first with `Text`
@@ -339,9 +406,7 @@ impl WebSocket {
     /// # Errors
     /// As [`send`](Self::send); also a wrong opcode for the position in the message.
     pub fn send_frame(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) -> Result<(), Error> {
-        trace::sent_bytes(opcode, payload);
-        self.session.send_frame(opcode, fin, payload)?;
-        flush(&mut self.session, &self.write)
+        Out::Frame(opcode, fin, payload).send(&mut self.session, &self.write)
     }
 
     /// Queues a message without writing it (tungstenite's `write`): many small messages then
@@ -352,32 +417,27 @@ impl WebSocket {
     /// As [`send`](Self::send).
     pub fn queue(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         let message = message.into();
-        trace::sent(&message);
-        queue_op(&mut self.session, &message)?;
-        self.flush_if_full()
+        self.queue_out(Out::of(&message))
     }
 
-    /// Queues a binary message without copying it first (see [`queue`](Self::queue)).
+    /// Queues a binary message (see [`queue`](Self::queue)).
     ///
     /// # Errors
     /// As [`send`](Self::send).
     pub fn queue_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-        trace::sent_bytes(OpCode::Binary, data);
-        self.session.send_binary(data)?;
-        self.flush_if_full()
+        self.queue_out(Out::Binary(data))
     }
 
-    /// Queues a text message without copying it first (see [`queue`](Self::queue)).
+    /// Queues a text message (see [`queue`](Self::queue)).
     ///
     /// # Errors
     /// As [`send`](Self::send).
     pub fn queue_text(&mut self, text: &str) -> Result<(), Error> {
-        trace::sent_bytes(OpCode::Text, text.as_bytes());
-        self.session.send_text(text)?;
-        self.flush_if_full()
+        self.queue_out(Out::Text(text))
     }
 
-    fn flush_if_full(&mut self) -> Result<(), Error> {
+    fn queue_out(&mut self, out: Out<'_>) -> Result<(), Error> {
+        out.encode(&mut self.session)?;
         if self.session.pending_output().len() >= QUEUE_FLUSH_BYTES {
             flush(&mut self.session, &self.write)?;
         }
@@ -397,7 +457,7 @@ impl WebSocket {
     /// # Errors
     /// As [`send`](Self::send).
     pub fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
-        self.send(Message::Ping(payload.to_vec()))
+        Out::Ping(payload).send(&mut self.session, &self.write)
     }
 
     /// Sends a pong.
@@ -405,7 +465,7 @@ impl WebSocket {
     /// # Errors
     /// As [`send`](Self::send).
     pub fn pong(&mut self, payload: &[u8]) -> Result<(), Error> {
-        self.send(Message::Pong(payload.to_vec()))
+        Out::Pong(payload).send(&mut self.session, &self.write)
     }
 
     /// Sends a close frame and returns at once (Python's `send_close`); see
@@ -414,10 +474,7 @@ impl WebSocket {
     /// # Errors
     /// As [`send`](Self::send).
     pub fn send_close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.send(Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.to_string(),
-        })))
+        Out::Close(Some(code), reason).send(&mut self.session, &self.write)
     }
 
     /// Closes the connection: sends a close frame with `code` and `reason`, waits up to the
@@ -465,7 +522,7 @@ impl WebSocket {
 
     /// Shuts the socket down at once, without a close frame (Python's `shutdown`).
     pub fn shutdown(&mut self) {
-        let _ = self.session.fail(CloseCode::ABNORMAL, "");
+        self.session.abandon();
         let _ = self.write.shutdown();
     }
 
@@ -485,11 +542,7 @@ impl WebSocket {
     /// # Errors
     /// As [`recv`](Self::recv).
     pub fn recv_data_frame(&mut self, control_frames: bool) -> Result<Message, Error> {
-        self.next(if control_frames {
-            Want::DataAndControl
-        } else {
-            Want::Data
-        })
+        self.next(Want::with_control(control_frames))
     }
 
     /// Receives the next message as opcode and bytes (Python's `recv_data`).
@@ -539,18 +592,12 @@ impl WebSocket {
 
     fn next(&mut self, want: Want) -> Result<Message, Error> {
         loop {
-            if let Some(message) = poll(&mut self.session, &self.write)? {
+            if let Some(message) = take(&mut self.session, &self.write, want)? {
                 if self.frames_until_fin && matches!(message, Message::Fragment { fin: true, .. }) {
                     self.frames_until_fin = false;
                     self.session.set_delivery(self.configured_delivery);
                 }
-                match accept(message, want) {
-                    Some(m) => return Ok(m),
-                    None => continue,
-                }
-            }
-            if self.session.state() == State::Closed {
-                return Err(Error::closed("the WebSocket is closed"));
+                return Ok(message);
             }
             let buf = self.session.input_buffer();
             match self.read.read(buf) {
@@ -738,11 +785,7 @@ impl Receiver {
     /// # Errors
     /// As [`WebSocket::recv`].
     pub fn recv_data_frame(&mut self, control_frames: bool) -> Result<Message, Error> {
-        self.next(if control_frames {
-            Want::DataAndControl
-        } else {
-            Want::Data
-        })
+        self.next(Want::with_control(control_frames))
     }
 
     /// Sets the read timeout (`None`: block).
@@ -758,17 +801,9 @@ impl Receiver {
 
     fn next(&mut self, want: Want) -> Result<Message, Error> {
         loop {
-            {
-                let mut session = lock(&self.shared.session);
-                if let Some(message) = poll(&mut session, &self.shared.write)? {
-                    match accept(message, want) {
-                        Some(m) => return Ok(m),
-                        None => continue,
-                    }
-                }
-                if session.state() == State::Closed {
-                    return Err(Error::closed("the WebSocket is closed"));
-                }
+            let taken = take(&mut lock(&self.shared.session), &self.shared.write, want)?;
+            if let Some(message) = taken {
+                return Ok(message);
             }
             // Read with no lock held, so senders are never held up by a waiting reader.
             let n = match self.read.read(&mut self.buf) {
@@ -793,13 +828,17 @@ impl Receiver {
 }
 
 impl Sender {
+    fn send_out(&self, out: Out<'_>) -> Result<(), Error> {
+        out.send(&mut lock(&self.shared.session), &self.shared.write)
+    }
+
     /// As [`WebSocket::send`].
     ///
     /// # Errors
     /// As [`WebSocket::send`].
     pub fn send(&self, message: impl Into<Message>) -> Result<(), Error> {
-        let mut session = lock(&self.shared.session);
-        send_op(&mut session, &self.shared.write, &message.into())
+        let message = message.into();
+        self.send_out(Out::of(&message))
     }
 
     /// Sends a text message.
@@ -807,10 +846,7 @@ impl Sender {
     /// # Errors
     /// As [`WebSocket::send`].
     pub fn send_text(&self, text: &str) -> Result<(), Error> {
-        trace::sent_bytes(OpCode::Text, text.as_bytes());
-        let mut session = lock(&self.shared.session);
-        session.send_text(text)?;
-        flush(&mut session, &self.shared.write)
+        self.send_out(Out::Text(text))
     }
 
     /// Sends a binary message.
@@ -818,10 +854,7 @@ impl Sender {
     /// # Errors
     /// As [`WebSocket::send`].
     pub fn send_binary(&self, data: &[u8]) -> Result<(), Error> {
-        trace::sent_bytes(OpCode::Binary, data);
-        let mut session = lock(&self.shared.session);
-        session.send_binary(data)?;
-        flush(&mut session, &self.shared.write)
+        self.send_out(Out::Binary(data))
     }
 
     /// Sends a ping.
@@ -829,7 +862,7 @@ impl Sender {
     /// # Errors
     /// As [`WebSocket::send`].
     pub fn ping(&self, payload: &[u8]) -> Result<(), Error> {
-        self.send(Message::Ping(payload.to_vec()))
+        self.send_out(Out::Ping(payload))
     }
 
     /// Sends a close frame; the [`Receiver`] sees the peer's answer as the last message.
@@ -837,15 +870,13 @@ impl Sender {
     /// # Errors
     /// As [`WebSocket::send`].
     pub fn send_close(&self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.send(Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.to_string(),
-        })))
+        self.send_out(Out::Close(Some(code), reason))
     }
 
     /// Shuts the socket down at once; a blocked [`Receiver`] wakes with
     /// [`Error::ConnectionClosed`].
     pub fn shutdown(&self) {
+        lock(&self.shared.session).abandon();
         let _ = self.shared.write.shutdown_handle().shutdown();
     }
 

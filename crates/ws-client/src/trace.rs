@@ -76,10 +76,6 @@ pub(crate) fn sent_bytes(opcode: OpCode, data: &[u8]) {
     }
 }
 
-pub(crate) fn sent(message: &Message) {
-    sent_bytes(message.opcode(), message.as_bytes());
-}
-
 pub(crate) fn received(message: &Message) {
     if log::log_enabled!(Level::Trace) {
         let data = message.as_bytes();

@@ -390,14 +390,13 @@ fn peer_protocol_error_closes_with_1002() {
     // A server that sends a masked frame (forbidden from a server, RFC 6455 §5.1).
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
+    let server = std::thread::spawn(move || {
         let mut tcp = accept_upgrade(&listener);
         tcp.write_all(&[0x81, 0x82, 0, 0, 0, 0, b'h', b'i'])
             .unwrap();
         let mut rest = Vec::new();
         let _ = tcp.read_to_end(&mut rest);
-        // The client's close frame: opcode 8 with code 1002.
-        assert_eq!(rest[0], 0x88);
+        rest
     });
     let mut ws = builder()
         .build()
@@ -406,6 +405,25 @@ fn peer_protocol_error_closes_with_1002() {
         .unwrap();
     let err = ws.recv().unwrap_err();
     assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
+    // What reached the server: a masked close frame whose status is 1002.
+    let sent = server.join().unwrap();
+    assert_eq!(sent[0], 0x88, "{sent:02x?}");
+    assert!(sent[1] & 0x80 != 0 && sent.len() >= 8, "{sent:02x?}");
+    let mut payload = sent[6..].to_vec();
+    ws_frame::apply_mask(&mut payload, [sent[2], sent[3], sent[4], sent[5]], 0);
+    assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), 1002);
+    // Afterwards every call reports the closed connection.
+    assert!(ws.send_text("x").unwrap_err().is_closed());
+}
+
+#[test]
+fn shutdown_closes_without_a_frame_and_later_calls_say_closed() {
+    let server = EchoServer::start().unwrap();
+    let mut ws = builder().build().unwrap().connect(&server.url()).unwrap();
+    ws.shutdown();
+    assert_eq!(ws.status(), State::Closed);
+    assert!(ws.send_text("late").unwrap_err().is_closed());
+    assert!(ws.recv().unwrap_err().is_closed());
 }
 
 #[test]

@@ -573,6 +573,13 @@ impl<K: MaskKeySource> Session<K> {
         self.tx.state = State::Closed;
         Ok(())
     }
+
+    /// Marks the connection closed without a close frame: the transport is being torn down
+    /// (an abort, Python's `shutdown`). Nothing is queued; later sends fail with
+    /// [`Error::Closed`].
+    pub fn abandon(&mut self) {
+        self.tx.state = State::Closed;
+    }
 }
 
 impl Session<NoMask> {

@@ -1,4 +1,4 @@
-//! Session::take_message.
+//! Session::take_message and Session::abandon.
 #![allow(clippy::unwrap_used)]
 
 use ws_frame::{Config, Event, OpCode, Session};
@@ -30,4 +30,13 @@ fn take_message_hands_over_assembled_and_single_chunk_payloads() {
     assert_eq!(server.take_message(), b"single");
     // Only right after a data event.
     assert_eq!(server.take_message(), Vec::<u8>::new());
+}
+
+#[test]
+fn abandon_closes_without_a_frame() {
+    let mut client = Session::client(Config::default(), || [1, 2, 3, 4]);
+    client.abandon();
+    assert_eq!(client.state(), ws_frame::State::Closed);
+    assert_eq!(client.pending_output(), b"");
+    assert_eq!(client.send_text("late"), Err(ws_frame::Error::Closed));
 }

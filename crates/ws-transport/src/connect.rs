@@ -248,10 +248,7 @@ fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, Error> {
     }
     let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs().map_err(fail)?.collect();
     if addrs.is_empty() {
-        return Err(fail(io::Error::new(
-            io::ErrorKind::NotFound,
-            "no addresses found",
-        )));
+        return Err(no_addresses(host));
     }
     Ok(addrs)
 }

@@ -220,17 +220,23 @@ impl std::fmt::Debug for Stream {
 
 impl Stream {
     pub(crate) fn new(raw: Raw, tls: Option<ClientConnection>) -> io::Result<Self> {
+        let (sink, control) = (raw.try_clone()?, raw.try_clone()?);
+        Ok(Self::from_parts(raw, sink, control, tls))
+    }
+
+    /// Builds the halves from three handles on the same socket.
+    fn from_parts(raw: Raw, sink: Raw, control: Raw, tls: Option<ClientConnection>) -> Self {
         let (peer, local) = match &raw {
             Raw::Tcp(s) => (s.peer_addr().ok(), s.local_addr().ok()),
             _ => (None, None),
         };
         let shared = Arc::new(Shared {
             sink: Mutex::new(Sink {
-                raw: raw.try_clone()?,
+                raw: sink,
                 scratch: Vec::new(),
             }),
             tls: tls.map(Mutex::new),
-            control: raw.try_clone()?,
+            control,
             peer,
             local,
         });
@@ -241,10 +247,10 @@ impl Stream {
             start: 0,
             end: 0,
         };
-        Ok(Self {
+        Self {
             read,
             write: WriteHalf { shared },
-        })
+        }
     }
 
     /// Wraps a connected TCP stream (no TLS).
@@ -270,27 +276,7 @@ impl Stream {
     pub fn from_custom(stream: impl ReadWrite) -> Self {
         let inner: Arc<Mutex<Box<dyn ReadWrite>>> = Arc::new(Mutex::new(Box::new(stream)));
         let raw = || Raw::Custom(Arc::clone(&inner));
-        let shared = Arc::new(Shared {
-            sink: Mutex::new(Sink {
-                raw: raw(),
-                scratch: Vec::new(),
-            }),
-            tls: None,
-            control: raw(),
-            peer: None,
-            local: None,
-        });
-        let read = ReadHalf {
-            raw: raw(),
-            shared: Arc::clone(&shared),
-            pending: Box::default(),
-            start: 0,
-            end: 0,
-        };
-        Self {
-            read,
-            write: WriteHalf { shared },
-        }
+        Self::from_parts(raw(), raw(), raw(), None)
     }
 
     /// Takes the socket back out of a plain stream so TLS can be laid over it.
@@ -477,10 +463,14 @@ const TLS_READ_CHUNK: usize = 64 * 1024;
 
 impl Read for ReadHalf {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.shared.tls.is_none() {
+            return self.raw.read(buf);
+        }
+        // The TLS state lives in `shared`, which `read_tls` also reaches through `self`.
         let shared = Arc::clone(&self.shared);
         match &shared.tls {
-            None => self.raw.read(buf),
             Some(tls) => self.read_tls(tls, buf),
+            None => self.raw.read(buf),
         }
     }
 }
@@ -540,6 +530,10 @@ impl WriteHalf {
 }
 
 fn write_all_slices(raw: &mut Raw, bufs: &[&[u8]]) -> io::Result<()> {
+    // The common case, one buffer (a WebSocket frame), needs no slice list.
+    if let [one] = bufs {
+        return raw.write_all(one);
+    }
     let mut slices: Vec<io::IoSlice<'_>> = bufs.iter().map(|b| io::IoSlice::new(b)).collect();
     let mut slices = &mut slices[..];
     while !slices.is_empty() {
