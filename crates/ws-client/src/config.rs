@@ -102,12 +102,15 @@ impl Config {
     }
 
     /// The opening request for `host:port/resource`, with this configuration's headers.
-    /// `same_host` is `false` after a redirect to another host: credentials are then left out.
+    /// `same_origin` is `false` after a redirect to another origin (scheme, host or port):
+    /// credentials are then left out — URL user-info, the `cookie` option, and custom
+    /// `Authorization`, `Cookie` and `Proxy-Authorization` headers. Other custom headers
+    /// follow every redirect.
     pub(crate) fn request(
         &self,
         url: &ws_transport::WsUrl,
         nonce: [u8; 16],
-        same_host: bool,
+        same_origin: bool,
     ) -> ClientRequest {
         let mut request = ClientRequest::new(
             url.host(),
@@ -125,21 +128,23 @@ impl Config {
             request = request.basic_auth(user, password);
         }
         let secret = |name: &str| {
-            name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie")
+            ["authorization", "cookie", "proxy-authorization"]
+                .iter()
+                .any(|s| name.eq_ignore_ascii_case(s))
         };
-        if same_host {
+        if same_origin {
             if let Some(cookie) = &self.cookie {
                 request = request.cookie(cookie);
             }
         }
         for (name, value) in &self.headers {
-            if same_host || !secret(name) {
+            if same_origin || !secret(name) {
                 request = request.header(name, value);
             }
         }
         for line in &self.header_lines {
             let name = line.split(':').next().unwrap_or("").trim();
-            if same_host || !secret(name) {
+            if same_origin || !secret(name) {
                 request = request.header_line(line);
             }
         }
@@ -169,7 +174,9 @@ pub struct ConfigBuilder {
 
 impl ConfigBuilder {
     /// Adds a request header (Python's `header={...}`); a header named like a built-in one
-    /// replaces it. CR, LF or NUL make [`build`](Self::build) fail.
+    /// replaces it. CR, LF or NUL make [`build`](Self::build) fail. Custom headers follow
+    /// redirects, except `Authorization`, `Cookie` and `Proxy-Authorization`, which are
+    /// dropped when a redirect leads to another origin (scheme, host or port).
     #[must_use]
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.config
@@ -186,7 +193,7 @@ impl ConfigBuilder {
     }
 
     /// Sends this `Cookie` header (Python's `cookie=`). Not sent after a redirect to another
-    /// host. Default none.
+    /// origin (scheme, host or port). Default none.
     #[must_use]
     pub fn cookie(mut self, cookie: &str) -> Self {
         self.config.cookie = Some(cookie.to_string());

@@ -1,5 +1,6 @@
 //! The client's error: one variant per Python exception, causes kept.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io;
 
@@ -17,8 +18,11 @@ pub enum Error {
     /// The connection is closed: by the close handshake, by [`crate::WebSocket::shutdown`],
     /// an abort, or because the peer went away (`WebSocketConnectionClosedException`).
     ConnectionClosed {
-        /// Why, in words ("the peer closed the connection", ...).
-        reason: &'static str,
+        /// Why, in words ("the peer went away without a close frame", "the connection had
+        /// already failed: ...").
+        reason: Cow<'static, str>,
+        /// The socket error that ended the connection, when one did.
+        source: Option<io::Error>,
     },
     /// An operation did not finish in time (`WebSocketTimeoutException`).
     Timeout {
@@ -77,8 +81,20 @@ impl Error {
         }
     }
 
-    pub(crate) fn closed(reason: &'static str) -> Self {
-        Self::ConnectionClosed { reason }
+    pub(crate) fn closed(reason: impl Into<Cow<'static, str>>) -> Self {
+        Self::ConnectionClosed {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// The connection ended with a socket error while `operation` ran; the error is kept as
+    /// the source.
+    pub(crate) fn lost(operation: &str, e: io::Error) -> Self {
+        Self::ConnectionClosed {
+            reason: format!("the connection was lost while {operation}: {e}").into(),
+            source: Some(e),
+        }
     }
 
     /// Maps an I/O error of an established connection.
@@ -91,7 +107,7 @@ impl Error {
             | io::ErrorKind::ConnectionReset
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::BrokenPipe
-            | io::ErrorKind::NotConnected => Self::closed("the connection was lost"),
+            | io::ErrorKind::NotConnected => Self::lost(operation, e),
             _ => Self::Io(e),
         }
     }
@@ -134,7 +150,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Protocol(e) => write!(f, "WebSocket protocol error: {e}"),
-            Self::ConnectionClosed { reason } => write!(f, "connection closed: {reason}"),
+            Self::ConnectionClosed { reason, .. } => write!(f, "connection closed: {reason}"),
             Self::Timeout { operation } => write!(f, "timed out: {operation}"),
             Self::Address(e) | Self::Proxy(e) | Self::Connect(e) => e.fmt(f),
             Self::BadStatus(b) => write!(f, "handshake status {} {}", b.status, b.reason),
@@ -158,6 +174,9 @@ impl std::error::Error for Error {
             Self::Handshake(e) => Some(e),
             Self::Url(e) => Some(e),
             Self::Io(e) => Some(e),
+            Self::ConnectionClosed {
+                source: Some(e), ..
+            } => Some(e),
             _ => None,
         }
     }

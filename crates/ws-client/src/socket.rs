@@ -3,11 +3,11 @@
 use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ws_frame::{CloseCode, Delivery, Event, OpCode, Session, State};
 use ws_handshake::{ClientRequest, Outcome, parse_response};
-use ws_transport::{ReadHalf, ShutdownHandle, Stream, WriteHalf, WsUrl};
+use ws_transport::{ReadHalf, SendError, ShutdownHandle, Stream, WriteHalf, WsUrl};
 
 use crate::keys::{Keys, RandomKeys, fill_random};
 use crate::trace;
@@ -38,8 +38,10 @@ pub struct WebSocket {
     frames_until_fin: bool,
     /// The delivery the connection was configured with.
     configured_delivery: Delivery,
+    /// Frames of a fragmented message were queued and not yet written (see [`Out::encode`]).
+    queued_fragment: bool,
     read: ReadHalf,
-    write: WriteHalf,
+    link: Link,
     info: Arc<Info>,
     close_timeout: Duration,
     timeout: Option<Duration>,
@@ -85,7 +87,7 @@ impl Config {
 
 fn open(config: &Config, url: &str, mut stream: Option<Stream>) -> Result<WebSocket, Error> {
     let mut url = WsUrl::parse(url)?;
-    let first_host = url.host().to_string();
+    let first = url.clone();
     let mut redirects = 0;
     loop {
         let transport = match stream.take() {
@@ -94,8 +96,9 @@ fn open(config: &Config, url: &str, mut stream: Option<Stream>) -> Result<WebSoc
         };
         let mut nonce = [0; 16];
         fill_random(&mut nonce);
-        // Credentials were given for the first host: never send them anywhere else.
-        let request = config.request(&url, nonce, url.host() == first_host);
+        // Credentials were given for the first origin (scheme, host and port): never send
+        // them anywhere else.
+        let request = config.request(&url, nonce, url.origin() == first.origin());
         match handshake(transport, &request, config, &url)? {
             Handshake::Open(ws) => return Ok(*ws),
             Handshake::Redirect { status, location } => {
@@ -125,16 +128,33 @@ enum Handshake {
 
 /// Timeouts on a caller's stream are the caller's business; anything else is reported.
 fn set_timeouts(stream: &Stream, timeout: Option<Duration>) -> Result<(), Error> {
-    for result in [
-        stream.set_read_timeout(timeout),
-        stream.set_write_timeout(timeout),
-    ] {
-        match result {
-            Err(e) if e.kind() != io::ErrorKind::Unsupported => return Err(Error::Io(e)),
-            _ => {}
-        }
+    set_timeouts_of(stream, timeout)?;
+    stream.set_write_timeout(timeout).map_err(Error::Io)
+}
+
+/// Sets the read timeout, ignoring a caller's stream, which has none.
+fn set_timeouts_of(stream: &Stream, timeout: Option<Duration>) -> Result<(), Error> {
+    match stream.set_read_timeout(timeout) {
+        Err(e) if e.kind() != io::ErrorKind::Unsupported => Err(Error::Io(e)),
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+/// The time left before `deadline`, or the timeout error for `operation`.
+fn time_left(
+    deadline: Instant,
+    operation: &str,
+    limit: Option<Duration>,
+) -> Result<Duration, Error> {
+    match deadline.checked_duration_since(Instant::now()) {
+        Some(left) if !left.is_zero() => Ok(left),
+        _ => Err(Error::Timeout {
+            operation: match limit {
+                Some(limit) => format!("{operation} (limit {limit:?})"),
+                None => operation.to_string(),
+            },
+        }),
+    }
 }
 
 fn handshake(
@@ -145,20 +165,28 @@ fn handshake(
 ) -> Result<Handshake, Error> {
     let bytes = request.encode().map_err(Error::Handshake)?;
     trace::request(&bytes);
+    // The handshake timeout bounds the whole exchange, not each read: a server answering one
+    // byte a second cannot stretch it.
+    let deadline = config.handshake_timeout.map(|t| Instant::now() + t);
     set_timeouts(&stream, config.handshake_timeout)?;
     io::Write::write_all(&mut stream, &bytes)
         .map_err(|e| Error::from_io(e, "sending the handshake request"))?;
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
+    let waiting = "waiting for the handshake response";
     let (outcome, used) = loop {
         if let Some(done) =
             parse_response(&buf, request, &config.http_limits).map_err(Error::Handshake)?
         {
             break done;
         }
+        if let Some(deadline) = deadline {
+            let left = time_left(deadline, waiting, config.handshake_timeout)?;
+            set_timeouts_of(&stream, Some(left))?;
+        }
         let n = stream
             .read(&mut chunk)
-            .map_err(|e| Error::from_io(e, "waiting for the handshake response"))?;
+            .map_err(|e| Error::from_io(e, waiting))?;
         if n == 0 {
             return Err(Error::closed(
                 "the server closed the connection during the handshake",
@@ -205,32 +233,154 @@ fn handshake(
         session,
         frames_until_fin: false,
         configured_delivery: config.frame.delivery,
+        queued_fragment: false,
         read,
-        write,
+        link: Link {
+            write,
+            failure: Mutex::new(None),
+        },
         info,
         close_timeout: config.close_timeout,
         timeout: config.timeout,
     })))
 }
 
-/// Writes whatever the session has queued.
-fn flush(session: &mut Session<Keys>, write: &WriteHalf) -> Result<(), Error> {
-    let out = session.pending_output();
-    if out.is_empty() {
-        return Ok(());
-    }
-    let n = out.len();
-    write
-        .write_parts(&[out])
-        .map_err(|e| Error::from_io(e, "sending"))?;
-    session.consume_output(n);
-    Ok(())
+/// The writing side of a connection, and how it ended if it failed. A [`WebSocket`] owns
+/// one; after [`WebSocket::split`] the halves share it.
+struct Link {
+    write: WriteHalf,
+    /// What ended the connection, once something did; later calls report it.
+    failure: Mutex<Option<String>>,
 }
 
-/// The next complete event as an owned message, or `None` when more bytes are needed. Pongs,
-/// close replies and the close frame of a protocol failure are sent before returning.
+impl Link {
+    /// Ends the connection for good after a failure: nothing more is sent, the socket is
+    /// shut down (waking a blocked reader), and every later call reports `why`.
+    fn fail(&self, session: &mut Session<Keys>, why: String) {
+        session.abandon();
+        lock(&self.failure).get_or_insert(why);
+        let _ = self.write.shutdown_handle().shutdown();
+    }
+
+    /// The error for a call on a connection that has ended.
+    fn closed_error(&self) -> Error {
+        match &*lock(&self.failure) {
+            Some(why) => Error::closed(format!("the connection had already failed: {why}")),
+            None => Error::closed("the WebSocket is closed"),
+        }
+    }
+
+    /// An error from encoding a frame: after the close (or a failure) it says which.
+    fn refused(&self, e: ws_frame::Error) -> Error {
+        match e {
+            ws_frame::Error::Closed => self.closed_error(),
+            other => other.into(),
+        }
+    }
+
+    /// Hands the session's queued control frames (pongs, the close reply, the close frame of
+    /// a protocol failure) to the writer without waiting for it: a reader never waits on a
+    /// send in progress (see `docs/design.md`).
+    fn offer(&self, session: &mut Session<Keys>) {
+        let out = session.pending_output();
+        if out.is_empty() {
+            return;
+        }
+        if let Err(e) = self.write.offer(out) {
+            log::debug!("control frame not sent: {e}");
+        }
+        let n = out.len();
+        session.consume_output(n);
+    }
+
+    /// Writes `bytes`, the frames the caller encoded, as one unit within the write timeout
+    /// (or `timeout` when given). On failure, the error and whether it ends the connection,
+    /// which [`settle`](Self::settle) acts on once the caller holds the session again.
+    fn send(
+        &self,
+        bytes: &[u8],
+        timeout: Option<Option<Duration>>,
+        fragment: bool,
+    ) -> Result<(), (Error, bool)> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let result = match timeout {
+            Some(limit) => self.write.send_within(bytes, limit),
+            None => self.write.send(bytes),
+        };
+        result.map_err(|e| send_error(e, fragment))
+    }
+
+    /// Ends the connection when a [`send`](Self::send) failure calls for it.
+    fn settle(
+        &self,
+        result: Result<(), (Error, bool)>,
+        session: &mut Session<Keys>,
+    ) -> Result<(), Error> {
+        result.map_err(|(error, fatal)| {
+            if fatal {
+                self.fail(session, error.to_string());
+            }
+            error
+        })
+    }
+
+    /// A read failed: a timeout leaves the connection as it is; anything else ends it.
+    fn read_failed(&self, session: &mut Session<Keys>, e: io::Error) -> Error {
+        let error = Error::from_io(e, "receiving");
+        if !error.is_timeout() {
+            self.fail(session, error.to_string());
+        }
+        error
+    }
+}
+
+/// What a failed send means for the caller, and whether the connection is over.
+///
+/// A timeout before any byte left drops the frames (nothing was sent, the connection goes on)
+/// unless they were fragments of a message, which cannot go on without them. A timeout after
+/// some bytes left keeps the rest owed: it goes out first with the next send or flush, so the
+/// peer sees whole frames and nothing twice. Any other error ends the connection.
+fn send_error(e: SendError, fragment: bool) -> (Error, bool) {
+    let committed = e.is_committed();
+    let io = e.into_io_error();
+    if !matches!(
+        io.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+    ) {
+        return (Error::lost("sending", io), true);
+    }
+    let (operation, fatal) = if committed {
+        (
+            format!(
+                "sending ({io}): part of the data is on the wire; the rest goes out first \
+                 with the next send or flush"
+            ),
+            false,
+        )
+    } else if fragment {
+        (
+            format!(
+                "sending a fragment ({io}): nothing was sent, and the fragmented message \
+                 cannot go on without it, so the connection was closed"
+            ),
+            true,
+        )
+    } else {
+        (
+            format!("sending ({io}): nothing was sent; the peer is not reading"),
+            false,
+        )
+    };
+    (Error::Timeout { operation }, fatal)
+}
+
+/// The next complete event as an owned message, or `None` when more bytes are needed.
+/// Pongs, close replies and the close frame of a protocol failure are handed to the writer
+/// before returning, without waiting for it.
 #[inline]
-fn poll(session: &mut Session<Keys>, write: &WriteHalf) -> Result<Option<Message>, Error> {
+fn poll(session: &mut Session<Keys>, link: &Link) -> Result<Option<Message>, Error> {
     let message = match session.next_event() {
         Ok(None) => return Ok(None),
         // Data events queue no output: the hot path returns at once. Large messages take
@@ -240,14 +390,15 @@ fn poll(session: &mut Session<Keys>, write: &WriteHalf) -> Result<Option<Message
         Ok(Some(Event::Text(text))) => Message::Text(text.to_owned()),
         Ok(Some(other)) => {
             let message = Message::from_event(other);
-            flush(session, write)?;
+            link.offer(session);
             message
         }
         Err(e) => {
-            // The close frame naming the error goes out if the socket still takes it.
-            let _ = flush(session, write);
-            let _ = write.shutdown();
-            return Err(e.into());
+            // The close frame naming the error goes out if the socket takes it at once.
+            link.offer(session);
+            let error = Error::from(e);
+            link.fail(session, error.to_string());
+            return Err(error);
         }
     };
     trace::received(&message);
@@ -316,8 +467,18 @@ impl<'a> Out<'a> {
         }
     }
 
+    /// `true` for a frame of a message fragmented by hand, which the message cannot do
+    /// without.
+    fn is_fragment(self) -> bool {
+        matches!(self, Self::Frame(..))
+    }
+
     /// Encodes into the session's output without writing it.
-    fn encode(self, session: &mut Session<Keys>) -> Result<(), Error> {
+    fn encode(self, session: &mut Session<Keys>, link: &Link) -> Result<(), Error> {
+        self.encode_frame(session).map_err(|e| link.refused(e))
+    }
+
+    fn encode_frame(self, session: &mut Session<Keys>) -> Result<(), ws_frame::Error> {
         match self {
             Self::Text(s) => {
                 trace::sent_bytes(OpCode::Text, s.as_bytes());
@@ -346,28 +507,18 @@ impl<'a> Out<'a> {
         }
         Ok(())
     }
-
-    /// Encodes and writes.
-    fn send(self, session: &mut Session<Keys>, write: &WriteHalf) -> Result<(), Error> {
-        self.encode(session)?;
-        flush(session, write)
-    }
 }
 
 /// The next message `want` asks for, or `None` when more bytes are needed; after the
 /// connection closed, [`Error::ConnectionClosed`].
-fn take(
-    session: &mut Session<Keys>,
-    write: &WriteHalf,
-    want: Want,
-) -> Result<Option<Message>, Error> {
-    while let Some(message) = poll(session, write)? {
+fn take(session: &mut Session<Keys>, link: &Link, want: Want) -> Result<Option<Message>, Error> {
+    while let Some(message) = poll(session, link)? {
         if let Some(message) = accept(message, want) {
             return Ok(Some(message));
         }
     }
     if session.state() == State::Closed {
-        return Err(Error::closed("the WebSocket is closed"));
+        return Err(link.closed_error());
     }
     Ok(None)
 }
@@ -380,7 +531,7 @@ impl WebSocket {
     /// refuses (a control payload over 125 bytes, an invalid close code); I/O errors.
     pub fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         let message = message.into();
-        Out::of(&message).send(&mut self.session, &self.write)
+        self.send_out(Out::of(&message))
     }
 
     /// Sends a text message.
@@ -388,7 +539,7 @@ impl WebSocket {
     /// # Errors
     /// As [`send`](Self::send).
     pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
-        Out::Text(text).send(&mut self.session, &self.write)
+        self.send_out(Out::Text(text))
     }
 
     /// Sends a binary message.
@@ -396,7 +547,7 @@ impl WebSocket {
     /// # Errors
     /// As [`send`](Self::send).
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-        Out::Binary(data).send(&mut self.session, &self.write)
+        self.send_out(Out::Binary(data))
     }
 
     /// Sends one frame of a fragmented message (manual fragmentation): the first with `Text`
@@ -406,7 +557,7 @@ impl WebSocket {
     /// # Errors
     /// As [`send`](Self::send); also a wrong opcode for the position in the message.
     pub fn send_frame(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) -> Result<(), Error> {
-        Out::Frame(opcode, fin, payload).send(&mut self.session, &self.write)
+        self.send_out(Out::Frame(opcode, fin, payload))
     }
 
     /// Queues a message without writing it (tungstenite's `write`): many small messages then
@@ -437,19 +588,45 @@ impl WebSocket {
     }
 
     fn queue_out(&mut self, out: Out<'_>) -> Result<(), Error> {
-        out.encode(&mut self.session)?;
+        out.encode(&mut self.session, &self.link)?;
+        self.queued_fragment |= out.is_fragment();
         if self.session.pending_output().len() >= QUEUE_FLUSH_BYTES {
-            flush(&mut self.session, &self.write)?;
+            self.write_queued(None)?;
         }
         Ok(())
     }
 
-    /// Writes every queued message.
+    /// Encodes and writes.
+    fn send_out(&mut self, out: Out<'_>) -> Result<(), Error> {
+        out.encode(&mut self.session, &self.link)?;
+        self.queued_fragment |= out.is_fragment();
+        self.write_queued(None)
+    }
+
+    /// Writes what the session queued as one unit, within the write timeout or `timeout`.
+    /// Sent or not, the bytes leave the session: what went out part-way is owed by the
+    /// stream, what never left is dropped (see [`send_error`]).
+    fn write_queued(&mut self, timeout: Option<Option<Duration>>) -> Result<(), Error> {
+        let fragment = std::mem::take(&mut self.queued_fragment);
+        let out = self.session.pending_output();
+        let n = out.len();
+        let result = self.link.send(out, timeout, fragment);
+        self.session.consume_output(n);
+        self.link.settle(result, &mut self.session)
+    }
+
+    /// Writes every queued message, and whatever an earlier send that ran out of time left
+    /// owed, within the write timeout.
     ///
     /// # Errors
-    /// I/O errors.
+    /// [`Error::Timeout`] when the time runs out; [`Error::ConnectionClosed`] when the
+    /// connection is lost.
     pub fn flush(&mut self) -> Result<(), Error> {
-        flush(&mut self.session, &self.write)
+        self.write_queued(None)?;
+        self.link
+            .write
+            .flush_pending()
+            .map_err(|e| self.link.read_failed(&mut self.session, e))
     }
 
     /// Sends a ping.
@@ -457,7 +634,7 @@ impl WebSocket {
     /// # Errors
     /// As [`send`](Self::send).
     pub fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
-        Out::Ping(payload).send(&mut self.session, &self.write)
+        self.send_out(Out::Ping(payload))
     }
 
     /// Sends a pong.
@@ -465,7 +642,7 @@ impl WebSocket {
     /// # Errors
     /// As [`send`](Self::send).
     pub fn pong(&mut self, payload: &[u8]) -> Result<(), Error> {
-        Out::Pong(payload).send(&mut self.session, &self.write)
+        self.send_out(Out::Pong(payload))
     }
 
     /// Sends a close frame and returns at once (Python's `send_close`); see
@@ -474,22 +651,29 @@ impl WebSocket {
     /// # Errors
     /// As [`send`](Self::send).
     pub fn send_close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        Out::Close(Some(code), reason).send(&mut self.session, &self.write)
+        self.send_out(Out::Close(Some(code), reason))
     }
 
-    /// Closes the connection: sends a close frame with `code` and `reason`, waits up to the
-    /// close timeout (3 s by default) for the peer's close frame, then shuts the socket down.
-    /// Returns the peer's close frame when it came in time. Messages that arrive meanwhile
-    /// are dropped. Calling it on a closed connection only shuts the socket down.
+    /// Closes the connection: sends a close frame with `code` and `reason`, waits for the
+    /// peer's close frame, then shuts the socket down. The close timeout (3 s by default) is
+    /// a deadline for all of it, however the peer behaves (a peer that pings without ever
+    /// answering is cut off at the deadline). Returns the peer's close frame when it came in
+    /// time. Messages that arrive meanwhile are dropped. The connection is closed afterwards
+    /// whatever happened. Calling it on a connection that closed normally only shuts the
+    /// socket down.
     ///
     /// # Errors
-    /// [`Error::Protocol`] for an invalid code or a reason over 123 bytes (nothing is sent).
+    /// [`Error::Protocol`] for an invalid code or a reason over 123 bytes (nothing is sent,
+    /// the connection stays open); [`Error::Timeout`] when the close frame itself could not be
+    /// sent in time; [`Error::ConnectionClosed`] when the connection had already failed (a
+    /// lost socket, a protocol error, a fragment that could not be sent), saying how.
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<Option<CloseFrame>, Error> {
         let timeout = self.close_timeout;
         self.close_with_timeout(code, reason, timeout)
     }
 
-    /// [`close`](Self::close) with its own wait for the peer's close frame.
+    /// [`close`](Self::close) with its own deadline. Zero sends the close frame if the socket
+    /// takes it at once and does not wait for the answer.
     ///
     /// # Errors
     /// As [`close`](Self::close).
@@ -499,31 +683,36 @@ impl WebSocket {
         reason: &str,
         timeout: Duration,
     ) -> Result<Option<CloseFrame>, Error> {
+        if lock(&self.link.failure).is_some() {
+            return Err(self.link.closed_error());
+        }
+        let deadline = Instant::now() + timeout;
         if matches!(self.session.state(), State::Open | State::RemoteClosing) {
-            match self.send_close(code, reason) {
-                Err(e) if !e.is_closed() && !matches!(e, Error::Io(_)) => return Err(e),
-                _ => {}
+            Out::Close(Some(code), reason).encode(&mut self.session, &self.link)?;
+            if let Err(e) = self.write_queued(Some(Some(timeout))) {
+                // The peer did not take the close frame: there is no handshake to wait for.
+                self.session.abandon();
+                let _ = self.link.write.shutdown();
+                return Err(e);
             }
         }
         let mut answer = None;
-        if self.session.state() == State::LocalClosing {
-            let _ = self.read.set_read_timeout(Some(timeout));
-            while self.session.state() == State::LocalClosing {
-                match self.next(Want::DataAndControl) {
-                    Ok(Message::Close(frame)) => answer = frame,
-                    Ok(_) => {}
-                    Err(_) => break,
-                }
+        while self.session.state() == State::LocalClosing {
+            match self.next(Want::DataAndControl, Some(deadline)) {
+                Ok(Message::Close(frame)) => answer = frame,
+                Ok(_) => {}
+                Err(_) => break,
             }
         }
-        let _ = self.write.shutdown();
+        self.session.abandon();
+        let _ = self.link.write.shutdown();
         Ok(answer)
     }
 
     /// Shuts the socket down at once, without a close frame (Python's `shutdown`).
     pub fn shutdown(&mut self) {
         self.session.abandon();
-        let _ = self.write.shutdown();
+        let _ = self.link.write.shutdown();
     }
 
     /// Receives the next data message: text, binary, a fragment with `fire_cont_frame`, or the
@@ -534,7 +723,7 @@ impl WebSocket {
     /// [`Error::ConnectionClosed`] after the close handshake or when the peer went away;
     /// [`Error::Protocol`] when the peer broke the protocol (the connection is then closed).
     pub fn recv(&mut self) -> Result<Message, Error> {
-        self.next(Want::Data)
+        self.next(Want::Data, None)
     }
 
     /// Receives the next message or control frame (Python's `recv_data_frame(True)`).
@@ -542,7 +731,7 @@ impl WebSocket {
     /// # Errors
     /// As [`recv`](Self::recv).
     pub fn recv_data_frame(&mut self, control_frames: bool) -> Result<Message, Error> {
-        self.next(Want::with_control(control_frames))
+        self.next(Want::with_control(control_frames), None)
     }
 
     /// Receives the next message as opcode and bytes (Python's `recv_data`).
@@ -580,7 +769,7 @@ impl WebSocket {
         let auto_pong = self.session.config().auto_pong;
         self.session.set_delivery(Delivery::Fragments);
         self.session.set_auto_pong(false);
-        let result = self.next(Want::DataAndControl);
+        let result = self.next(Want::DataAndControl, None);
         self.session.set_auto_pong(auto_pong);
         match &result {
             Ok(Message::Fragment { fin: false, .. }) => self.frames_until_fin = true,
@@ -590,12 +779,15 @@ impl WebSocket {
         result
     }
 
-    fn next(&mut self, want: Want) -> Result<Message, Error> {
+    /// The next message `want` asks for. With a `deadline`, every read gets the time left
+    /// (the close handshake); without, the socket timeout applies to each read, as Python's
+    /// does.
+    fn next(&mut self, want: Want, deadline: Option<Instant>) -> Result<Message, Error> {
         loop {
             // `take` spelled out: through the helper, 16-byte receives measured 8-15 % slower
             // (`LOOPBACK_CLIENT=ws-client cargo bench -p ws-benches --bench loopback -- recv "16 B"`,
             // alternating runs), from the extra move of the `Result<Option<Message>>`.
-            while let Some(message) = poll(&mut self.session, &self.write)? {
+            while let Some(message) = poll(&mut self.session, &self.link)? {
                 if self.frames_until_fin && matches!(message, Message::Fragment { fin: true, .. }) {
                     self.frames_until_fin = false;
                     self.session.set_delivery(self.configured_delivery);
@@ -605,14 +797,18 @@ impl WebSocket {
                 }
             }
             if self.session.state() == State::Closed {
-                return Err(Error::closed("the WebSocket is closed"));
+                return Err(self.link.closed_error());
+            }
+            if let Some(deadline) = deadline {
+                let left = time_left(deadline, "receiving", None)?;
+                self.read.set_read_timeout(Some(left)).map_err(Error::Io)?;
             }
             let buf = self.session.input_buffer();
             match self.read.read(buf) {
                 Ok(0) => self.session.receive_eof(),
                 Ok(n) => self.session.commit_input(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::from_io(e, "receiving")),
+                Err(e) => return Err(self.link.read_failed(&mut self.session, e)),
             }
         }
     }
@@ -633,7 +829,7 @@ impl WebSocket {
     pub fn set_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
         for result in [
             self.read.set_read_timeout(timeout),
-            self.write.set_write_timeout(timeout),
+            self.link.write.set_write_timeout(timeout),
         ] {
             match result {
                 Err(e) if e.kind() != io::ErrorKind::Unsupported => return Err(Error::Io(e)),
@@ -702,7 +898,7 @@ impl WebSocket {
     /// [`Error::ConnectionClosed`].
     #[must_use]
     pub fn abort_handle(&self) -> AbortHandle {
-        AbortHandle(self.write.shutdown_handle())
+        AbortHandle(self.link.write.shutdown_handle())
     }
 
     /// Splits into a receiving half and a sending half for use on different threads. The
@@ -712,7 +908,8 @@ impl WebSocket {
     pub fn split(self) -> (Receiver, Sender) {
         let shared = Arc::new(Shared {
             session: Mutex::new(self.session),
-            write: self.write,
+            send: Mutex::new(Vec::new()),
+            link: self.link,
             info: self.info,
         });
         let receiver = Receiver {
@@ -760,9 +957,15 @@ impl AbortHandle {
     }
 }
 
+/// What the halves of a split connection share. The session lock is held only for CPU work
+/// (decoding, encoding), never across a socket read or write. The send lock is held by one
+/// sender from encoding its frame to writing it, so frames reach the wire in the order they
+/// were encoded (nothing follows a close frame); the receiver never takes it.
 struct Shared {
     session: Mutex<Session<Keys>>,
-    write: WriteHalf,
+    /// Held across one sender's encode and write; its buffer receives the encoded frame.
+    send: Mutex<Vec<u8>>,
+    link: Link,
     info: Arc<Info>,
 }
 
@@ -785,7 +988,7 @@ impl Receiver {
     /// # Errors
     /// As [`WebSocket::recv`].
     pub fn recv(&mut self) -> Result<Message, Error> {
-        self.next(Want::Data)
+        self.next(Want::Data, None)
     }
 
     /// As [`WebSocket::recv_data_frame`].
@@ -793,7 +996,7 @@ impl Receiver {
     /// # Errors
     /// As [`WebSocket::recv`].
     pub fn recv_data_frame(&mut self, control_frames: bool) -> Result<Message, Error> {
-        self.next(Want::with_control(control_frames))
+        self.next(Want::with_control(control_frames), None)
     }
 
     /// Sets the read timeout (`None`: block).
@@ -807,17 +1010,21 @@ impl Receiver {
         }
     }
 
-    fn next(&mut self, want: Want) -> Result<Message, Error> {
+    fn next(&mut self, want: Want, deadline: Option<Instant>) -> Result<Message, Error> {
+        let link = &self.shared.link;
         loop {
-            let taken = take(&mut lock(&self.shared.session), &self.shared.write, want)?;
-            if let Some(message) = taken {
+            if let Some(message) = take(&mut lock(&self.shared.session), link, want)? {
                 return Ok(message);
+            }
+            if let Some(deadline) = deadline {
+                let left = time_left(deadline, "receiving", None)?;
+                self.read.set_read_timeout(Some(left)).map_err(Error::Io)?;
             }
             // Read with no lock held, so senders are never held up by a waiting reader.
             let n = match self.read.read(&mut self.buf) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::from_io(e, "receiving")),
+                Err(e) => return Err(link.read_failed(&mut lock(&self.shared.session), e)),
             };
             let mut session = lock(&self.shared.session);
             if n == 0 {
@@ -836,8 +1043,19 @@ impl Receiver {
 }
 
 impl Sender {
+    /// Encodes under the session lock, writes with only the send lock held: the receiver
+    /// can decode (and hand over pongs) while this waits for a full socket.
     fn send_out(&self, out: Out<'_>) -> Result<(), Error> {
-        out.send(&mut lock(&self.shared.session), &self.shared.write)
+        let shared = &*self.shared;
+        let mut frame = lock(&shared.send);
+        {
+            let mut session = lock(&shared.session);
+            out.encode(&mut session, &shared.link)?;
+            session.take_output(&mut frame);
+        }
+        let result = shared.link.send(&frame, None, out.is_fragment());
+        frame.clear();
+        shared.link.settle(result, &mut lock(&shared.session))
     }
 
     /// As [`WebSocket::send`].
@@ -885,12 +1103,12 @@ impl Sender {
     /// [`Error::ConnectionClosed`].
     pub fn shutdown(&self) {
         lock(&self.shared.session).abandon();
-        let _ = self.shared.write.shutdown_handle().shutdown();
+        let _ = self.shared.link.write.shutdown_handle().shutdown();
     }
 
     /// A handle that aborts the connection from any thread.
     #[must_use]
     pub fn abort_handle(&self) -> AbortHandle {
-        AbortHandle(self.shared.write.shutdown_handle())
+        AbortHandle(self.shared.link.write.shutdown_handle())
     }
 }

@@ -34,6 +34,11 @@ pub struct Limits {
     /// The largest message accepted when messages are assembled whole, checked as each frame
     /// header arrives. Default 64 MiB.
     pub max_message_size: u64,
+    /// The most frames one message may come in when messages are assembled whole. Bounds a
+    /// message that never ends: a peer streaming empty continuation frames would otherwise
+    /// keep a receiver busy forever without growing it. Default 1,048,576 (a 64 MiB message
+    /// in 64-byte fragments fits).
+    pub max_fragments: u64,
 }
 
 impl Default for Limits {
@@ -41,18 +46,22 @@ impl Default for Limits {
         Self {
             max_frame_size: 16 << 20,
             max_message_size: 64 << 20,
+            max_fragments: 1 << 20,
         }
     }
 }
 
 impl Limits {
-    /// No limits at all: any frame up to 2^63 − 1 bytes, any message. Only for trusted peers;
-    /// a hostile peer can then make the receiver allocate without bound.
+    /// No limits at all: any frame up to 2^63 − 1 bytes, any message, any number of
+    /// fragments. Only for trusted peers: a hostile peer can then make the receiver allocate
+    /// without bound (buffers still grow only as data arrives, never by what a header
+    /// announces).
     #[must_use]
     pub const fn unlimited() -> Self {
         Self {
             max_frame_size: u64::MAX,
             max_message_size: u64::MAX,
+            max_fragments: u64::MAX,
         }
     }
 
@@ -67,6 +76,13 @@ impl Limits {
     #[must_use]
     pub const fn max_message_size(mut self, bytes: u64) -> Self {
         self.max_message_size = bytes;
+        self
+    }
+
+    /// Sets [`Limits::max_fragments`].
+    #[must_use]
+    pub const fn max_fragments(mut self, frames: u64) -> Self {
+        self.max_fragments = frames;
         self
     }
 }

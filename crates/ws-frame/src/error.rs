@@ -66,6 +66,15 @@ pub enum Error {
         /// The configured `max_message_size`.
         limit: u64,
     },
+    /// A message came in more frames than the fragment limit allows (a message that never
+    /// ends); the connection is failed with 1008 (policy violation): the size may be fine,
+    /// the shape is not.
+    TooManyFragments {
+        /// Frames received for the message so far.
+        count: u64,
+        /// The configured `max_fragments`.
+        limit: u64,
+    },
     /// The transport ended before the closing handshake completed (reported as 1006).
     UnexpectedEof,
     /// A close reason given to a send call was over 123 bytes.
@@ -114,6 +123,7 @@ impl Error {
                 CloseCode::INVALID_PAYLOAD
             }
             Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } => CloseCode::MESSAGE_TOO_BIG,
+            Self::TooManyFragments { .. } => CloseCode::POLICY_VIOLATION,
             Self::UnexpectedEof => CloseCode::ABNORMAL,
             Self::CloseReasonTooLong(_)
             | Self::CloseReasonWithoutCode
@@ -182,6 +192,9 @@ impl fmt::Display for Error {
             Self::FrameTooLarge { size, limit } => write!(f, "frame too large: {size} > {limit}"),
             Self::MessageTooLarge { size, limit } => {
                 write!(f, "message too long: {size} > {limit}")
+            }
+            Self::TooManyFragments { count, limit } => {
+                write!(f, "message in too many fragments: {count} > {limit}")
             }
             Self::UnexpectedEof => {
                 f.write_str("connection closed without a close frame (abnormal closure)")

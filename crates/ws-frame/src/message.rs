@@ -78,13 +78,21 @@ pub struct MessageAssembler {
     delivery: Delivery,
     validate_utf8: bool,
     max_message_size: u64,
+    max_fragments: u64,
     buf: Vec<u8>,
     /// Set after a `Buffered` item was handed out: clear `buf` on the next push.
     delivered: bool,
     kind: Option<MessageKind>,
     size: u64,
+    /// Frames of the message in progress.
+    fragments: u64,
     utf8: Utf8Validator,
 }
+
+/// The most a message's first frame may make the assembler reserve up front, whatever length
+/// it announces: beyond this the buffer grows with the data that actually arrives, so a
+/// header claiming a terabyte costs nothing until the terabyte comes.
+const RESERVE_CAP: u64 = 1 << 20;
 
 impl MessageAssembler {
     /// An assembler delivering as `delivery` says, checking UTF-8 unless `validate_utf8` is
@@ -95,12 +103,22 @@ impl MessageAssembler {
             delivery,
             validate_utf8,
             max_message_size,
+            max_fragments: u64::MAX,
             buf: Vec::new(),
             delivered: false,
             kind: None,
             size: 0,
+            fragments: 0,
             utf8: Utf8Validator::new(),
         }
+    }
+
+    /// Limits how many frames one message may come in, in [`Delivery::Messages`]; more is
+    /// [`Error::TooManyFragments`]. Default: no limit.
+    #[must_use]
+    pub const fn max_fragments(mut self, frames: u64) -> Self {
+        self.max_fragments = frames;
+        self
     }
 
     /// The payload of the last item returned with [`Source::Buffered`].
@@ -155,9 +173,10 @@ impl MessageAssembler {
         }
         if !item_done {
             if chunk.is_first && self.buf.is_empty() {
-                // One allocation for a message whose first frame announces its size.
-                self.buf
-                    .reserve(usize::try_from(header.payload_len).unwrap_or(0));
+                // One allocation for a message whose first frame announces its size, up to a
+                // cap: the header's word is not worth more memory than that.
+                let announced = header.payload_len.min(RESERVE_CAP);
+                self.buf.reserve(usize::try_from(announced).unwrap_or(0));
             }
             self.buf.extend_from_slice(data);
             return Ok(None);
@@ -192,6 +211,7 @@ impl MessageAssembler {
                 };
                 self.kind = Some(kind);
                 self.size = 0;
+                self.fragments = 0;
                 self.utf8.reset();
             }
             OpCode::Continuation if self.kind.is_none() => {
@@ -201,11 +221,20 @@ impl MessageAssembler {
             other => return Err(Error::InvalidOpcode(other.bits())),
         }
         self.size = self.size.saturating_add(payload_len);
-        if self.delivery == Delivery::Messages && self.size > self.max_message_size {
-            return Err(Error::MessageTooLarge {
-                size: self.size,
-                limit: self.max_message_size,
-            });
+        self.fragments += 1;
+        if self.delivery == Delivery::Messages {
+            if self.size > self.max_message_size {
+                return Err(Error::MessageTooLarge {
+                    size: self.size,
+                    limit: self.max_message_size,
+                });
+            }
+            if self.fragments > self.max_fragments {
+                return Err(Error::TooManyFragments {
+                    count: self.fragments,
+                    limit: self.max_fragments,
+                });
+            }
         }
         Ok(())
     }

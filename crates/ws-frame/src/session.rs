@@ -274,7 +274,8 @@ impl<K: MaskKeySource> Session<K> {
             config.delivery,
             !config.skip_utf8_validation,
             config.limits.max_message_size,
-        );
+        )
+        .max_fragments(config.limits.max_fragments);
         Self {
             rx: Receiver {
                 decoder,
@@ -518,6 +519,21 @@ impl<K: MaskKeySource> Session<K> {
             tx.output.clear();
             tx.sent = 0;
         }
+    }
+
+    /// Moves all of [`pending_output`](Self::pending_output) to the end of `into`, as if it
+    /// had been written and consumed: for a writer that must let go of the session before it
+    /// writes. When `into` is empty the buffers are swapped, so nothing is copied and both
+    /// keep their capacity.
+    pub fn take_output(&mut self, into: &mut Vec<u8>) {
+        let tx = &mut self.tx;
+        if into.is_empty() && tx.sent == 0 {
+            core::mem::swap(&mut tx.output, into);
+        } else {
+            into.extend_from_slice(&tx.output[tx.sent..]);
+            tx.output.clear();
+        }
+        tx.sent = 0;
     }
 
     /// Queues a text message as one frame.

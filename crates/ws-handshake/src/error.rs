@@ -60,6 +60,9 @@ pub enum Error {
     MissingLocation(u16),
     /// A `Location` header that cannot be resolved to a ws/wss/http/https URL.
     InvalidLocation(String),
+    /// A redirect's `Location` names a scheme other than `ws`, `wss`, `http` or `https`
+    /// (`file:`, `javascript:`, ...); it is never followed.
+    UnsupportedRedirectScheme(String),
     /// The proxy answered `CONNECT` with a non-2xx status (407: authentication required).
     ProxyStatus {
         /// The status code.
@@ -136,6 +139,10 @@ impl fmt::Display for Error {
                 write!(f, "redirect status {status} without a Location header")
             }
             Self::InvalidLocation(l) => write!(f, "cannot follow redirect to {l:?}"),
+            Self::UnsupportedRedirectScheme(scheme) => write!(
+                f,
+                "refused redirect to a {scheme}: URL: only ws, wss, http and https are followed"
+            ),
             Self::ProxyStatus { status, reason } => {
                 write!(f, "proxy refused CONNECT: {status} {reason}")
             }

@@ -137,7 +137,9 @@ pub fn parse_response(
             let keep = usize::try_from(announced)
                 .unwrap_or(usize::MAX)
                 .min(limits.max_body_bytes);
-            let Some(body) = buf.get(head.len..head.len + keep) else {
+            // `keep` may be near `usize::MAX` with a limit of `usize::MAX`.
+            let end = head.len.saturating_add(keep);
+            let Some(body) = buf.get(head.len..end) else {
                 return Ok(None);
             };
             let bad = BadStatus {
@@ -147,7 +149,7 @@ pub fn parse_response(
                 body: body.to_vec(),
                 body_truncated: (keep as u64) < announced,
             };
-            Ok(Some((Outcome::BadStatus(bad), head.len + keep)))
+            Ok(Some((Outcome::BadStatus(bad), end)))
         }
     }
 }
@@ -193,6 +195,20 @@ fn validate_101(
     })
 }
 
+/// The scheme of an absolute URI reference (RFC 3986 §3.1: a letter, then letters, digits,
+/// `+`, `-`, `.`, up to a `:` that comes before any `/`, `?` or `#`), or `None` for a
+/// relative reference.
+fn uri_scheme(reference: &str) -> Option<&str> {
+    let end = reference.find([':', '/', '?', '#'])?;
+    let scheme = &reference[..end];
+    let valid = reference[end..].starts_with(':')
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    valid.then_some(scheme)
+}
+
 /// Resolves a `Location` against the URL of the request that got it (RFC 3986 §5.2, without
 /// dot-segment removal), giving a `ws://` or `wss://` URL.
 ///
@@ -203,6 +219,9 @@ fn validate_101(
 /// assert_eq!(resolve_location(base, "c?y").unwrap(), "wss://example.com/a/c?y");
 /// assert_eq!(resolve_location(base, "//other.org/").unwrap(), "wss://other.org/");
 /// assert_eq!(resolve_location(base, "https://other.org/z").unwrap(), "wss://other.org/z");
+/// // Other schemes are never taken for relative paths.
+/// assert!(resolve_location(base, "file:/etc/passwd").is_err());
+/// assert!(resolve_location(base, "javascript:alert(1)").is_err());
 /// ```
 pub fn resolve_location(base: &str, location: &str) -> Result<String, Error> {
     let invalid = || Error::InvalidLocation(location.to_string());
@@ -211,12 +230,16 @@ pub fn resolve_location(base: &str, location: &str) -> Result<String, Error> {
         return Err(invalid());
     }
     let (base_scheme, base_rest) = base.split_once("://").ok_or_else(invalid)?;
-    if let Some((scheme, rest)) = location.split_once("://") {
+    if let Some(scheme) = uri_scheme(location) {
         let scheme = match scheme.to_ascii_lowercase().as_str() {
             "ws" | "http" => "ws",
             "wss" | "https" => "wss",
-            _ => return Err(invalid()),
+            _ => return Err(Error::UnsupportedRedirectScheme(scheme.to_string())),
         };
+        let rest = location
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .ok_or_else(invalid)?;
         if rest.is_empty() || rest.starts_with('/') {
             return Err(invalid());
         }

@@ -193,9 +193,44 @@ fn redirects_are_resolved_against_the_request_url() {
     }
     let error = parse_at_every_split(b"HTTP/1.1 302 Found\r\n\r\n").unwrap_err();
     assert_eq!(error, Error::MissingLocation(302));
+    // Another scheme is refused by name, never taken for a relative path on the same host.
+    for (location, scheme) in [
+        ("ftp://x/", "ftp"),
+        ("file:/etc/passwd", "file"),
+        ("FILE:///etc/passwd", "FILE"),
+        ("javascript:alert(1)", "javascript"),
+        ("data:text/html,hi", "data"),
+    ] {
+        let bytes = format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\n\r\n");
+        let error = parse_at_every_split(bytes.as_bytes()).unwrap_err();
+        assert_eq!(error, Error::UnsupportedRedirectScheme(scheme.into()));
+        assert!(error.to_string().contains(scheme), "{error}");
+    }
+    // A path with a colon after its first slash is still a path.
+    let bytes = b"HTTP/1.1 302 Found\r\nLocation: /a:b\r\n\r\n";
+    let (outcome, _) = parse_at_every_split(bytes).unwrap().unwrap();
+    assert!(
+        matches!(outcome, Outcome::Redirect { location, .. } if location == "ws://example.com/a:b")
+    );
     let error =
-        parse_at_every_split(b"HTTP/1.1 302 Found\r\nLocation: ftp://x/\r\n\r\n").unwrap_err();
-    assert_eq!(error, Error::InvalidLocation("ftp://x/".into()));
+        parse_at_every_split(b"HTTP/1.1 302 Found\r\nLocation: ws:no-slashes\r\n\r\n").unwrap_err();
+    assert_eq!(error, Error::InvalidLocation("ws:no-slashes".into()));
+}
+
+#[test]
+fn an_unbounded_body_limit_does_not_overflow() {
+    let request = ClientRequest::new("example.com", 80, false, "/", *b"the sample nonce");
+    let limits = HttpLimits::default().max_body_bytes(usize::MAX);
+    let head = b"HTTP/1.1 500 Oops\r\nContent-Length: 18446744073709551615\r\n\r\nsome";
+    // The announced body never fully arrives: more bytes are wanted, without a panic.
+    assert_eq!(
+        parse_response(head, &request, &limits).unwrap().map(|_| ()),
+        None
+    );
+    let whole = b"HTTP/1.1 500 Oops\r\nContent-Length: 4\r\n\r\nsome";
+    let (outcome, used) = parse_response(whole, &request, &limits).unwrap().unwrap();
+    assert_eq!(used, whole.len());
+    assert!(matches!(outcome, Outcome::BadStatus(bad) if bad.body == b"some"));
 }
 
 #[test]

@@ -10,6 +10,7 @@ use rustls::ClientConnection;
 use rustls::pki_types::ServerName;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
+use crate::deadline::Deadline;
 use crate::error::ShowDuration;
 use crate::socks::{self, Progress, Socks4Reply, Socks5Method, Socks5Reply, Target};
 use crate::stream::Raw;
@@ -268,19 +269,9 @@ fn through_proxy(
         proxy: proxy.address(),
         source: Box::new(e),
     })?;
-    let limit = config.proxy_timeout.or(config.connect_timeout);
-    let set = |t| {
-        tcp.set_read_timeout(t)
-            .and_then(|()| tcp.set_write_timeout(t))
-            .map_err(|source| Error::Io {
-                operation: "cannot set the proxy timeout".into(),
-                source,
-            })
-    };
-    set(limit)?;
     let mut talk = Exchange {
         tcp: &tcp,
-        limit,
+        deadline: Deadline::started(config.proxy_timeout.or(config.connect_timeout)),
         proxy,
     };
     match proxy.kind() {
@@ -288,15 +279,22 @@ fn through_proxy(
         ProxyKind::Socks4 | ProxyKind::Socks4a => talk.socks4(host, port)?,
         ProxyKind::Socks5 | ProxyKind::Socks5h => talk.socks5(host, port)?,
     }
-    set(None)?;
+    let clear = tcp
+        .set_read_timeout(None)
+        .and_then(|()| tcp.set_write_timeout(None));
+    clear.map_err(|source| Error::Io {
+        operation: "cannot clear the proxy timeout".into(),
+        source,
+    })?;
     log::debug!("proxy {proxy} opened a tunnel to {}", HostPort(host, port));
     Ok(tcp)
 }
 
-/// One negotiation with a proxy over blocking reads and writes with a time limit.
+/// One negotiation with a proxy over blocking reads and writes, within one time limit for
+/// the whole exchange (Python's `proxy_timeout`): each system call gets the time that is left.
 struct Exchange<'a> {
     tcp: &'a TcpStream,
-    limit: Option<Duration>,
+    deadline: Deadline,
     proxy: &'a Proxy,
 }
 
@@ -307,14 +305,50 @@ impl Exchange<'_> {
             _ => Error::io(
                 format!("{step} with proxy {}", self.proxy.address()),
                 e,
-                self.limit,
+                self.deadline.timeout(),
             ),
         }
     }
 
-    fn send(&mut self, step: &'static str, bytes: &[u8]) -> Result<(), Error> {
-        let mut tcp = self.tcp;
-        tcp.write_all(bytes).map_err(|e| self.fail(step, e))
+    /// Gives the socket the time left for its next call.
+    fn arm(&mut self, step: &'static str) -> Result<(), Error> {
+        let left = self.deadline.remaining().map_err(|e| self.fail(step, e))?;
+        self.tcp
+            .set_read_timeout(left)
+            .and_then(|()| self.tcp.set_write_timeout(left))
+            .map_err(|source| Error::Io {
+                operation: "cannot set the proxy timeout".into(),
+                source,
+            })
+    }
+
+    fn send(&mut self, step: &'static str, mut bytes: &[u8]) -> Result<(), Error> {
+        while !bytes.is_empty() {
+            self.arm(step)?;
+            let mut tcp = self.tcp;
+            match tcp.write(bytes) {
+                Ok(0) => return Err(self.fail(step, io::ErrorKind::WriteZero.into())),
+                Ok(n) => bytes = &bytes[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.fail(step, e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Fills `buf` exactly, within the deadline.
+    fn read_exact(&mut self, step: &'static str, mut buf: &mut [u8]) -> Result<(), Error> {
+        while !buf.is_empty() {
+            self.arm(step)?;
+            let mut tcp = self.tcp;
+            match tcp.read(buf) {
+                Ok(0) => return Err(ProxyError::Closed(step).into()),
+                Ok(n) => buf = &mut buf[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(self.fail(step, e)),
+            }
+        }
+        Ok(())
     }
 
     /// Reads one reply, exactly as long as the parser says, so no tunnel byte is consumed.
@@ -330,9 +364,7 @@ impl Exchange<'_> {
                 Progress::NeedAtLeast(total) => {
                     let have = buf.len();
                     buf.resize(total.max(have + 1), 0);
-                    let mut tcp = self.tcp;
-                    tcp.read_exact(&mut buf[have..])
-                        .map_err(|e| self.fail(step, e))?;
+                    self.read_exact(step, &mut buf[have..])?;
                 }
             }
         }
@@ -348,6 +380,7 @@ impl Exchange<'_> {
         loop {
             // Peek, then consume only what belongs to the reply: the tunnel's first bytes
             // must stay in the socket for TLS or the WebSocket handshake.
+            self.arm("CONNECT")?;
             let seen = self
                 .tcp
                 .peek(&mut chunk)
@@ -367,9 +400,7 @@ impl Exchange<'_> {
                 Some(end) => seen - (buf.len() - end),
                 None => seen,
             };
-            let mut tcp = self.tcp;
-            tcp.read_exact(&mut chunk[..take])
-                .map_err(|e| self.fail("CONNECT", e))?;
+            self.read_exact("CONNECT", &mut chunk[..take])?;
             if done.is_some() {
                 return Ok(());
             }
@@ -472,39 +503,61 @@ fn wrap_tls(stream: Stream, host: &str, config: &TransportConfig) -> Result<Stre
     // a whole message; without this a write over 64 KiB would stop short.
     conn.set_buffer_limit(None);
     let mut raw = stream.into_raw();
-    let limit = config.connect_timeout;
-    let timeouts = |raw: &Raw, t| {
-        // A caller-supplied stream has no timeouts; its handshake waits as long as it must.
-        let _ = raw
-            .set_read_timeout(t)
-            .and_then(|()| raw.set_write_timeout(t));
-    };
-    timeouts(&raw, limit);
-    while conn.is_handshaking() {
-        if let Err(e) = conn.complete_io(&mut raw) {
-            let error = match e
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-            {
-                Some(rustls_error) => Error::Tls(crate::tls::classify(rustls_error, &name)),
-                None if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    Error::Tls(TlsError::Handshake(
-                        "the server closed the connection during the handshake".into(),
-                    ))
-                }
-                None => Error::io(format!("TLS handshake with {name}"), e, limit),
-            };
-            log::debug!("TLS handshake with {name} failed: {error}");
-            return Err(error);
-        }
+    let mut deadline = Deadline::started(config.connect_timeout);
+    if let Err(e) = tls_handshake(&mut conn, &mut raw, &mut deadline) {
+        let error = match e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            Some(rustls_error) => Error::Tls(crate::tls::classify(rustls_error, &name)),
+            None if e.kind() == io::ErrorKind::UnexpectedEof => Error::Tls(TlsError::Handshake(
+                "the server closed the connection during the handshake".into(),
+            )),
+            None => Error::io(format!("TLS handshake with {name}"), e, deadline.timeout()),
+        };
+        log::debug!("TLS handshake with {name} failed: {error}");
+        return Err(error);
     }
-    timeouts(&raw, None);
     let stream = stream_io(Stream::new(raw, Some(conn)), "set up the TLS stream")?;
     log::debug!(
         "TLS with {name}: {}",
         stream.tls_description().unwrap_or_default()
     );
     Ok(stream)
+}
+
+/// Runs the TLS handshake to its end within `deadline`: every socket call gets the time that
+/// is left, so a server that sends two bytes a second cannot stretch it.
+fn tls_handshake(
+    conn: &mut ClientConnection,
+    raw: &mut Raw,
+    deadline: &mut Deadline,
+) -> io::Result<()> {
+    // A caller-supplied stream has no timeouts; its handshake waits as long as it must.
+    let arm = |raw: &Raw, left: Option<Duration>| {
+        let _ = raw
+            .set_read_timeout(left)
+            .and_then(|()| raw.set_write_timeout(left));
+    };
+    while conn.is_handshaking() || conn.wants_write() {
+        while conn.wants_write() {
+            arm(raw, deadline.remaining()?);
+            conn.write_tls(raw)?;
+        }
+        if conn.is_handshaking() && conn.wants_read() {
+            arm(raw, deadline.remaining()?);
+            if conn.read_tls(raw)? == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            conn.process_new_packets().map_err(|e| {
+                // The alert rustls queued for the server goes out before the error does.
+                let _ = conn.write_tls(raw);
+                io::Error::new(io::ErrorKind::InvalidData, e)
+            })?;
+        }
+    }
+    arm(raw, None);
+    Ok(())
 }
 
 fn no_addresses(host: &str) -> Error {

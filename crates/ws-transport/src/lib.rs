@@ -61,6 +61,7 @@
 //! ```
 
 mod connect;
+mod deadline;
 mod error;
 mod options;
 mod proxy;
@@ -75,6 +76,6 @@ pub use connect::{TransportConfig, connect, connect_over, connect_tcp};
 pub use error::{Error, ProxyError, TlsError};
 pub use options::{Keepalive, OptionValue, RawOption, SocketOptions};
 pub use proxy::{NoProxy, Proxy, ProxyConfig, ProxyKind};
-pub use stream::{ReadHalf, ReadWrite, ShutdownHandle, Stream, WriteHalf};
+pub use stream::{ReadHalf, ReadWrite, SendError, ShutdownHandle, Stream, WriteHalf};
 pub use tls::{CA_BUNDLE_ENV, DangerousTlsConfig, TlsConfig, crypto_provider};
 pub use url::{UrlError, WsUrl};

@@ -21,6 +21,29 @@ pub enum UrlError {
     InvalidPort(String),
 }
 
+/// `input` with the password of its user-info replaced by `***`: URLs are shown in errors and
+/// logs, passwords never are.
+pub(crate) fn redact(input: &str) -> String {
+    let (prefix, rest) = match input.find("://") {
+        Some(i) => input.split_at(i + 3),
+        None => ("", input),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((info, hostport)) => {
+            let user = info.split(':').next().unwrap_or("");
+            let shown = if info.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_string()
+            };
+            format!("{prefix}{shown}@{hostport}{tail}")
+        }
+        None => input.to_string(),
+    }
+}
+
 impl fmt::Display for UrlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -66,7 +89,7 @@ impl std::error::Error for UrlError {}
 /// assert_eq!(url.to_string(), "wss://[::1]:8443/chat?room=1");
 /// # Ok::<(), ws_transport::UrlError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct WsUrl {
     secure: bool,
     host: String,
@@ -84,18 +107,18 @@ impl WsUrl {
         let trimmed = input.trim();
         let (scheme, rest) = trimmed
             .split_once("://")
-            .ok_or_else(|| UrlError::MissingScheme(trimmed.to_string()))?;
+            .ok_or_else(|| UrlError::MissingScheme(redact(trimmed)))?;
         let secure = match scheme.to_ascii_lowercase().as_str() {
             "ws" | "http" => false,
             "wss" | "https" => true,
-            _ => return Err(UrlError::UnsupportedScheme(scheme.to_string())),
+            _ => return Err(UrlError::UnsupportedScheme(redact(scheme))),
         };
         let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(authority_end);
         let (credentials, hostport) = split_userinfo(authority);
         let (host, port) = split_host_port(hostport)?;
         if host.is_empty() {
-            return Err(UrlError::MissingHost(trimmed.to_string()));
+            return Err(UrlError::MissingHost(redact(trimmed)));
         }
         let port = port.unwrap_or(if secure { 443 } else { 80 });
         let without_fragment = tail.split('#').next().unwrap_or("");
@@ -145,10 +168,35 @@ impl WsUrl {
             .map(|(u, p)| (u.as_str(), p.as_str()))
     }
 
+    /// Scheme security, host and port: what decides whether credentials may follow a
+    /// redirect (RFC 6454 §4; `http`/`ws` and `https`/`wss` count as the same scheme).
+    #[must_use]
+    pub fn origin(&self) -> (bool, &str, u16) {
+        (self.secure, &self.host, self.port)
+    }
+
     /// The host as an IP address, when it is one.
     #[must_use]
     pub fn ip(&self) -> Option<IpAddr> {
         self.host.parse().ok()
+    }
+}
+
+impl fmt::Debug for WsUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WsUrl")
+            .field("secure", &self.secure)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("resource", &self.resource)
+            .field(
+                "credentials",
+                &self
+                    .credentials
+                    .as_ref()
+                    .map(|(user, _)| (user, "<redacted>")),
+            )
+            .finish()
     }
 }
 
