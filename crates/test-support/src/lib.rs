@@ -144,3 +144,29 @@ pub fn echo(stream: &mut impl ReadWrite) -> io::Result<()> {
 /// Read + Write.
 pub trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}
+
+/// Runs `f` on a thread of its own and waits at most `limit` for it: a hang fails the test
+/// with a message naming `what`, instead of stalling CI. A panic inside `f` is passed on.
+pub fn within<T, F>(limit: std::time::Duration, what: &str, f: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let (done, wait) = std::sync::mpsc::channel();
+    let worker = std::thread::Builder::new()
+        .name(format!("within: {what}"))
+        .spawn(move || {
+            let _ = done.send(f());
+        })
+        .unwrap();
+    match wait.recv_timeout(limit) {
+        Ok(value) => value,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{what}: still running after {limit:?}: a hang")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => panic!("{what}: the worker ended without a result"),
+        },
+    }
+}

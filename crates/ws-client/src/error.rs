@@ -29,6 +29,17 @@ pub enum Error {
         /// What was being done.
         operation: String,
     },
+    /// A send ran out of time (`WebSocketTimeoutException`); the connection stays usable
+    /// unless `connection_closed` says otherwise.
+    SendTimeout {
+        /// What became of the message. `false`: none of it was sent and none of it will be;
+        /// send it again if it matters. `true`: part of it is on the wire, and the rest goes
+        /// out first with the next send or `flush`; it counts as sent, never send it again.
+        partly_sent: bool,
+        /// The message was a fragment of a message being sent frame by frame: the message
+        /// cannot go on without it, so the connection was closed.
+        connection_closed: bool,
+    },
     /// The host name could not be resolved (`WebSocketAddressException`).
     Address(ws_transport::Error),
     /// The proxy could not be reached or refused the tunnel (`WebSocketProxyException`).
@@ -60,10 +71,11 @@ pub enum Error {
 }
 
 impl Error {
-    /// `true` for [`Error::Timeout`] (Python's `WebSocketTimeoutException`).
+    /// `true` for [`Error::Timeout`] and [`Error::SendTimeout`] (Python's
+    /// `WebSocketTimeoutException`).
     #[must_use]
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Self::Timeout { .. })
+        matches!(self, Self::Timeout { .. } | Self::SendTimeout { .. })
     }
 
     /// `true` for [`Error::ConnectionClosed`].
@@ -152,6 +164,22 @@ impl fmt::Display for Error {
             Self::Protocol(e) => write!(f, "WebSocket protocol error: {e}"),
             Self::ConnectionClosed { reason, .. } => write!(f, "connection closed: {reason}"),
             Self::Timeout { operation } => write!(f, "timed out: {operation}"),
+            Self::SendTimeout {
+                partly_sent: true, ..
+            } => f.write_str(
+                "timed out sending: part of the data is on the wire; the rest goes out first \
+                 with the next send or flush",
+            ),
+            Self::SendTimeout {
+                connection_closed: true,
+                ..
+            } => f.write_str(
+                "timed out sending a fragment: nothing was sent, and the fragmented message \
+                 cannot go on without it, so the connection was closed",
+            ),
+            Self::SendTimeout { .. } => {
+                f.write_str("timed out sending: nothing was sent (the peer is not reading)")
+            }
             Self::Address(e) | Self::Proxy(e) | Self::Connect(e) => e.fmt(f),
             Self::BadStatus(b) => write!(f, "handshake status {} {}", b.status, b.reason),
             Self::Handshake(e) => write!(f, "handshake failed: {e}"),

@@ -343,7 +343,7 @@ impl Link {
 /// some bytes left keeps the rest owed: it goes out first with the next send or flush, so the
 /// peer sees whole frames and nothing twice. Any other error ends the connection.
 fn send_error(e: SendError, fragment: bool) -> (Error, bool) {
-    let committed = e.is_committed();
+    let partly_sent = e.is_committed();
     let io = e.into_io_error();
     if !matches!(
         io.kind(),
@@ -351,29 +351,12 @@ fn send_error(e: SendError, fragment: bool) -> (Error, bool) {
     ) {
         return (Error::lost("sending", io), true);
     }
-    let (operation, fatal) = if committed {
-        (
-            format!(
-                "sending ({io}): part of the data is on the wire; the rest goes out first \
-                 with the next send or flush"
-            ),
-            false,
-        )
-    } else if fragment {
-        (
-            format!(
-                "sending a fragment ({io}): nothing was sent, and the fragmented message \
-                 cannot go on without it, so the connection was closed"
-            ),
-            true,
-        )
-    } else {
-        (
-            format!("sending ({io}): nothing was sent; the peer is not reading"),
-            false,
-        )
+    let connection_closed = fragment && !partly_sent;
+    let error = Error::SendTimeout {
+        partly_sent,
+        connection_closed,
     };
-    (Error::Timeout { operation }, fatal)
+    (error, connection_closed)
 }
 
 /// The next complete event as an owned message, or `None` when more bytes are needed.
@@ -524,11 +507,15 @@ fn take(session: &mut Session<Keys>, link: &Link, want: Want) -> Result<Option<M
 }
 
 impl WebSocket {
-    /// Sends a message of any kind.
+    /// Sends a message of any kind. The socket timeout is a deadline for the whole send.
     ///
     /// # Errors
-    /// [`Error::ConnectionClosed`] after close; [`Error::Protocol`] for what the codec
-    /// refuses (a control payload over 125 bytes, an invalid close code); I/O errors.
+    /// [`Error::SendTimeout`] when the timeout passes, saying whether the message went out
+    /// in part (then the rest follows first with the next send or [`flush`](Self::flush))
+    /// or not at all (then it never will); [`Error::ConnectionClosed`] after close, or when
+    /// the connection is lost (the socket error is its source; the connection is then
+    /// closed for good); [`Error::Protocol`] for what the codec refuses (a control payload
+    /// over 125 bytes, an invalid close code).
     pub fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         let message = message.into();
         self.send_out(Out::of(&message))
@@ -619,14 +606,29 @@ impl WebSocket {
     /// owed, within the write timeout.
     ///
     /// # Errors
-    /// [`Error::Timeout`] when the time runs out; [`Error::ConnectionClosed`] when the
-    /// connection is lost.
+    /// [`Error::SendTimeout`] when the time runs out (what is left stays owed);
+    /// [`Error::ConnectionClosed`] when the connection is lost.
     pub fn flush(&mut self) -> Result<(), Error> {
         self.write_queued(None)?;
-        self.link
-            .write
-            .flush_pending()
-            .map_err(|e| self.link.read_failed(&mut self.session, e))
+        match self.link.write.flush_pending() {
+            Ok(()) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+                ) =>
+            {
+                Err(Error::SendTimeout {
+                    partly_sent: true,
+                    connection_closed: false,
+                })
+            }
+            Err(e) => {
+                let error = Error::lost("sending", e);
+                self.link.fail(&mut self.session, error.to_string());
+                Err(error)
+            }
+        }
     }
 
     /// Sends a ping.
@@ -691,8 +693,7 @@ impl WebSocket {
             Out::Close(Some(code), reason).encode(&mut self.session, &self.link)?;
             if let Err(e) = self.write_queued(Some(Some(timeout))) {
                 // The peer did not take the close frame: there is no handshake to wait for.
-                self.session.abandon();
-                let _ = self.link.write.shutdown();
+                self.link.fail(&mut self.session, e.to_string());
                 return Err(e);
             }
         }

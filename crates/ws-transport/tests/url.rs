@@ -169,6 +169,48 @@ fn display_never_shows_credentials() {
     );
 }
 
+#[test]
+fn debug_and_errors_never_show_the_password() {
+    let url = WsUrl::parse("ws://alice:URLPASS123@example.com/path").unwrap();
+    let debug = format!("{url:?}");
+    assert!(!debug.contains("URLPASS123"), "{debug}");
+    assert!(debug.contains("alice"), "{debug}");
+    for input in [
+        "ws://alice:URLPASS123@/path",
+        "ws://alice:URLPASS123@:80/path",
+        "alice:URLPASS123@example.com/path",
+        "ftp://alice:URLPASS123@example.com/",
+        "alice:URLPASS123@example.com://x",
+        "ws://alice:URLPASS123@exa mple.com/",
+        "ws://alice:URLPASS123@[::1/",
+        "ws://alice:URLPASS123@example.com:99999/",
+    ] {
+        let err = WsUrl::parse(input).unwrap_err();
+        for shown in [err.to_string(), format!("{err:?}")] {
+            assert!(!shown.contains("URLPASS123"), "{input}: {shown}");
+        }
+    }
+    assert_eq!(
+        WsUrl::parse("ws://alice:URLPASS123@/path")
+            .unwrap_err()
+            .to_string(),
+        "URL \"ws://alice:***@/path\" has no host"
+    );
+}
+
+#[test]
+fn origin_is_scheme_host_and_port() {
+    let origin = |s: &str| {
+        let url = WsUrl::parse(s).unwrap();
+        let (secure, host, port) = url.origin();
+        (secure, host.to_string(), port)
+    };
+    assert_eq!(origin("ws://a.example/x"), origin("http://A.example:80/y"));
+    assert_ne!(origin("ws://a.example/"), origin("ws://a.example:81/"));
+    assert_ne!(origin("ws://a.example/"), origin("wss://a.example:80/"));
+    assert_ne!(origin("ws://a.example/"), origin("ws://b.example/"));
+}
+
 proptest::proptest! {
     #[test]
     fn parse_never_panics(s in "\\PC{0,64}") {
