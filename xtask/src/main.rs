@@ -2,7 +2,8 @@
 //!
 //! | task | what it does |
 //! |---|---|
-//! | `ci` | everything a change must pass: fmt, clippy, tests, interop, docs, the no_std build, Autobahn, a fuzz smoke run |
+//! | `ci` | everything a change must pass: fmt, clippy, tests, the full-duplex stress gate, interop, docs, the no_std build, Autobahn, a fuzz smoke run |
+//! | `stress` | the stress gate alone: split halves under load over TCP and TLS for `STRESS_SECONDS` (20) |
 //! | `fuzz [--smoke] [TARGET] [--seconds N]` | runs cargo-fuzz targets (installs cargo-fuzz when missing) |
 //! | `bench [ARGS]` | runs the criterion benchmarks (`ARGS` go to criterion, e.g. a filter) |
 //! | `nostd` | builds `ws-frame` without `std` and without `alloc` |
@@ -26,6 +27,8 @@ const FUZZ_TARGETS: &[&str] = &[
     "server_request",
     "url",
     "socks_reply",
+    "proxy_exchange",
+    "client_io",
 ];
 
 /// Seconds per target in a smoke run.
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz_command(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("nostd") => nostd(),
+        Some("stress") => stress(),
         Some("interop") => interop::interop(),
         Some("autobahn") => autobahn::autobahn(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
@@ -57,7 +61,8 @@ fn main() -> ExitCode {
 
 fn usage() -> &'static str {
     "usage: cargo xtask <task>\n\
-     \n  ci                                   fmt, clippy, test, interop, doc, nostd, autobahn, fuzz smoke\
+     \n  ci                                   fmt, clippy, test, stress, interop, doc, nostd, autobahn, fuzz smoke\
+     \n  stress                               split halves under load, TCP and TLS, STRESS_SECONDS (20) in release\
      \n  fuzz [--smoke] [TARGET] [--seconds N] run fuzz targets (all when no TARGET)\
      \n  bench [CRITERION ARGS]               run the criterion benchmarks\
      \n  nostd                                build ws-frame without std and alloc\
@@ -112,6 +117,7 @@ fn ci() -> Result<(), String> {
         &[],
     )?;
     run(&root, "cargo", &["test", "--workspace"], &[])?;
+    stress()?;
     interop::interop()?;
     run(
         &root,
@@ -131,6 +137,28 @@ fn ci() -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The full-duplex stress gate: split halves over TCP and TLS, 8 senders and a receiver,
+/// 100,000-message rounds for at least `STRESS_SECONDS` (20), in release as users build it.
+fn stress() -> Result<(), String> {
+    let seconds = std::env::var("STRESS_SECONDS").unwrap_or_else(|_| "20".into());
+    run(
+        &root(),
+        "cargo",
+        &[
+            "test",
+            "--release",
+            "-p",
+            "ws-client",
+            "--test",
+            "stress",
+            "--",
+            "--ignored",
+            "--nocapture",
+        ],
+        &[("STRESS_SECONDS", &seconds)],
+    )
 }
 
 fn nostd() -> Result<(), String> {

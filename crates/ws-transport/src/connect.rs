@@ -1,6 +1,6 @@
 //! Opening connections: DNS, TCP, Unix, proxies, TLS.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,8 +16,8 @@ use crate::socks::{self, Progress, Socks4Reply, Socks5Method, Socks5Reply, Targe
 use crate::stream::Raw;
 use crate::url::HostPort;
 use crate::{
-    Error, NoProxy, Proxy, ProxyConfig, ProxyError, ProxyKind, SocketOptions, Stream, TlsConfig,
-    TlsError, WsUrl,
+    Error, NoProxy, Proxy, ProxyConfig, ProxyError, ProxyKind, ProxyStream, SocketOptions, Stream,
+    TlsConfig, TlsError, WsUrl,
 };
 
 /// How to reach the server: everything Python's `create_connection` takes about the
@@ -269,9 +269,24 @@ fn through_proxy(
         proxy: proxy.address(),
         source: Box::new(e),
     })?;
+    let mut tcp = tcp;
+    let limit = config.proxy_timeout.or(config.connect_timeout);
+    negotiate(proxy, &mut tcp, host, port, limit)?;
+    Ok(tcp)
+}
+
+/// Asks `proxy` for a tunnel to `host:port` over `stream`, within `limit` for the whole
+/// exchange; see [`Proxy::negotiate`].
+pub(crate) fn negotiate<S: ProxyStream>(
+    proxy: &Proxy,
+    stream: &mut S,
+    host: &str,
+    port: u16,
+    limit: Option<Duration>,
+) -> Result<(), Error> {
     let mut talk = Exchange {
-        tcp: &tcp,
-        deadline: Deadline::started(config.proxy_timeout.or(config.connect_timeout)),
+        stream,
+        deadline: Deadline::started(limit),
         proxy,
     };
     match proxy.kind() {
@@ -279,26 +294,24 @@ fn through_proxy(
         ProxyKind::Socks4 | ProxyKind::Socks4a => talk.socks4(host, port)?,
         ProxyKind::Socks5 | ProxyKind::Socks5h => talk.socks5(host, port)?,
     }
-    let clear = tcp
-        .set_read_timeout(None)
-        .and_then(|()| tcp.set_write_timeout(None));
-    clear.map_err(|source| Error::Io {
+    talk.stream.set_timeout(None).map_err(|source| Error::Io {
         operation: "cannot clear the proxy timeout".into(),
         source,
     })?;
     log::debug!("proxy {proxy} opened a tunnel to {}", HostPort(host, port));
-    Ok(tcp)
+    Ok(())
 }
 
 /// One negotiation with a proxy over blocking reads and writes, within one time limit for
-/// the whole exchange (Python's `proxy_timeout`): each system call gets the time that is left.
-struct Exchange<'a> {
-    tcp: &'a TcpStream,
+/// the whole exchange (Python's `proxy_timeout`): each call on the stream gets the time that
+/// is left.
+struct Exchange<'a, S> {
+    stream: &'a mut S,
     deadline: Deadline,
     proxy: &'a Proxy,
 }
 
-impl Exchange<'_> {
+impl<S: ProxyStream> Exchange<'_, S> {
     fn fail(&self, step: &'static str, e: io::Error) -> Error {
         match e.kind() {
             io::ErrorKind::UnexpectedEof => ProxyError::Closed(step).into(),
@@ -310,25 +323,21 @@ impl Exchange<'_> {
         }
     }
 
-    /// Gives the socket the time left for its next call.
+    /// Gives the stream the time left for its next call.
     fn arm(&mut self, step: &'static str) -> Result<(), Error> {
         let left = self.deadline.remaining().map_err(|e| self.fail(step, e))?;
-        self.tcp
-            .set_read_timeout(left)
-            .and_then(|()| self.tcp.set_write_timeout(left))
-            .map_err(|source| Error::Io {
-                operation: "cannot set the proxy timeout".into(),
-                source,
-            })
+        self.stream.set_timeout(left).map_err(|source| Error::Io {
+            operation: "cannot set the proxy timeout".into(),
+            source,
+        })
     }
 
     fn send(&mut self, step: &'static str, mut bytes: &[u8]) -> Result<(), Error> {
         while !bytes.is_empty() {
             self.arm(step)?;
-            let mut tcp = self.tcp;
-            match tcp.write(bytes) {
+            match self.stream.write(bytes) {
                 Ok(0) => return Err(self.fail(step, io::ErrorKind::WriteZero.into())),
-                Ok(n) => bytes = &bytes[n..],
+                Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.fail(step, e)),
             }
@@ -340,10 +349,12 @@ impl Exchange<'_> {
     fn read_exact(&mut self, step: &'static str, mut buf: &mut [u8]) -> Result<(), Error> {
         while !buf.is_empty() {
             self.arm(step)?;
-            let mut tcp = self.tcp;
-            match tcp.read(buf) {
+            match self.stream.read(buf) {
                 Ok(0) => return Err(ProxyError::Closed(step).into()),
-                Ok(n) => buf = &mut buf[n..],
+                Ok(n) => {
+                    let n = n.min(buf.len());
+                    buf = &mut buf[n..];
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.fail(step, e)),
             }
@@ -381,13 +392,15 @@ impl Exchange<'_> {
             // Peek, then consume only what belongs to the reply: the tunnel's first bytes
             // must stay in the socket for TLS or the WebSocket handshake.
             self.arm("CONNECT")?;
-            let seen = self
-                .tcp
-                .peek(&mut chunk)
-                .map_err(|e| self.fail("CONNECT", e))?;
+            let seen = match self.stream.peek(&mut chunk) {
+                Ok(n) => n.min(chunk.len()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.fail("CONNECT", e)),
+            };
             if seen == 0 {
                 return Err(ProxyError::Closed("CONNECT").into());
             }
+            let before = buf.len();
             buf.extend_from_slice(&chunk[..seen]);
             let done = match ws_handshake::parse_connect_response(&buf, &limits) {
                 Ok(done) => done,
@@ -396,8 +409,10 @@ impl Exchange<'_> {
                 }
                 Err(e) => return Err(ProxyError::HttpResponse(e).into()),
             };
+            // The reply ends within what was just peeked (the parser is consistent on
+            // prefixes: it found no end before); consume up to that end and no further.
             let take = match done {
-                Some(end) => seen - (buf.len() - end),
+                Some(end) => end.saturating_sub(before).min(seen),
                 None => seen,
             };
             self.read_exact("CONNECT", &mut chunk[..take])?;

@@ -75,7 +75,7 @@ mod url;
 pub use connect::{TransportConfig, connect, connect_over, connect_tcp};
 pub use error::{Error, ProxyError, TlsError};
 pub use options::{Keepalive, OptionValue, RawOption, SocketOptions};
-pub use proxy::{NoProxy, Proxy, ProxyConfig, ProxyKind};
+pub use proxy::{NoProxy, Proxy, ProxyConfig, ProxyKind, ProxyStream};
 pub use stream::{ReadHalf, ReadWrite, SendError, ShutdownHandle, Stream, WriteHalf};
 pub use tls::{CA_BUNDLE_ENV, DangerousTlsConfig, TlsConfig, crypto_provider};
 pub use url::{UrlError, WsUrl};

@@ -4,10 +4,12 @@
 //! environment.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, TcpStream};
+use std::time::Duration;
 
 use crate::url::{HostPort, split_host_port, split_userinfo};
-use crate::{ProxyError, WsUrl};
+use crate::{Error, ProxyError, WsUrl};
 
 /// The proxy protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -166,6 +168,55 @@ impl Proxy {
 
     pub(crate) fn address(&self) -> String {
         HostPort(&self.host, self.port).to_string()
+    }
+
+    /// Asks this proxy for a tunnel to `host:port` over `stream`, which is already connected
+    /// to the proxy: HTTP `CONNECT` (with Basic auth from the credentials) or the SOCKS
+    /// exchange of the proxy's kind. `limit` bounds the whole exchange, not each read. Only
+    /// the reply's own bytes are consumed: whatever the server sends through the tunnel
+    /// right away stays in the stream. [`connect`](crate::connect) does this for you; this is
+    /// for streams you connected yourself.
+    ///
+    /// # Errors
+    /// [`Error::Proxy`] for a refusal (with the proxy's status or reply code) or a malformed
+    /// reply; [`Error::Timeout`] when `limit` runs out; I/O errors.
+    pub fn negotiate<S: ProxyStream>(
+        &self,
+        stream: &mut S,
+        host: &str,
+        port: u16,
+        limit: Option<Duration>,
+    ) -> Result<(), Error> {
+        crate::connect::negotiate(self, stream, host, port, limit)
+    }
+}
+
+/// A stream a proxy exchange runs over ([`Proxy::negotiate`]): reads and writes, a look at
+/// what arrived without consuming it (so no byte of the tunnel is taken with the reply), and
+/// a time limit for the next call.
+pub trait ProxyStream: Read + Write {
+    /// Copies what has arrived into `buf` without consuming it, waiting for at least one byte
+    /// (TCP's `peek`); 0 at the end of the stream.
+    ///
+    /// # Errors
+    /// The stream's, `WouldBlock`/`TimedOut` when the time limit passes.
+    fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+
+    /// Limits how long the next read, write or peek may wait (`None`: no limit).
+    ///
+    /// # Errors
+    /// When the limit cannot be set.
+    fn set_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()>;
+}
+
+impl ProxyStream for TcpStream {
+    fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        TcpStream::peek(self, buf)
+    }
+
+    fn set_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.set_read_timeout(timeout)?;
+        self.set_write_timeout(timeout)
     }
 }
 
