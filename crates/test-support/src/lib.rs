@@ -14,6 +14,13 @@ use rcgen::{
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+/// A number per CA made in this process: CAs with the same name would be taken for each
+/// other (a wrong key then reads as a bad signature, not an unknown issuer).
+fn next_serial() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A CA, a server certificate for `localhost` and 127.0.0.1, and a client certificate.
 pub struct Pki {
     pub ca_pem: String,
@@ -32,17 +39,35 @@ impl Default for Pki {
 impl Pki {
     /// Makes a fresh CA and certificates.
     pub fn new() -> Self {
+        Self::with_server_validity((1975, 1, 1), (4096, 1, 1))
+    }
+
+    /// A server certificate that expired at the start of 2000.
+    pub fn expired() -> Self {
+        Self::with_server_validity((1999, 1, 1), (2000, 1, 1))
+    }
+
+    /// A server certificate valid only from 3000 on.
+    pub fn not_yet_valid() -> Self {
+        Self::with_server_validity((3000, 1, 1), (3001, 1, 1))
+    }
+
+    /// The server certificate is valid between two dates (year, month, day).
+    fn with_server_validity(not_before: (i32, u8, u8), not_after: (i32, u8, u8)) -> Self {
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "ws-transport test CA");
+        ca_params.distinguished_name.push(
+            DnType::CommonName,
+            format!("ws-transport test CA {}", next_serial()),
+        );
         let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
 
         let server_key = KeyPair::generate().unwrap();
         let mut server_params =
             CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
         server_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        server_params.not_before = rcgen::date_time_ymd(not_before.0, not_before.1, not_before.2);
+        server_params.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
         let server_cert = server_params.signed_by(&server_key, &ca).unwrap();
 
         let client_key = KeyPair::generate().unwrap();

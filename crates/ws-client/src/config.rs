@@ -9,7 +9,7 @@ use ws_frame::{Delivery, Limits};
 use ws_handshake::{ClientRequest, HttpLimits, Origin};
 use ws_transport::{NoProxy, ProxyConfig, SocketOptions, TlsConfig, TransportConfig};
 
-use crate::Error;
+use crate::{CookieJar, Error};
 
 /// A caller's mask key function (Python's `get_mask_key` / `set_mask_key`).
 pub(crate) type MaskFn = Arc<Mutex<dyn FnMut() -> [u8; 4] + Send>>;
@@ -24,8 +24,10 @@ pub struct Config {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) header_lines: Vec<String>,
     pub(crate) cookie: Option<String>,
+    pub(crate) cookie_jar: Option<CookieJar>,
     pub(crate) origin: Origin,
     pub(crate) host: Option<String>,
+    pub(crate) suppress_host: bool,
     pub(crate) subprotocols: Vec<String>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) handshake_timeout: Option<Duration>,
@@ -43,8 +45,10 @@ impl Default for Config {
             headers: Vec::new(),
             header_lines: Vec::new(),
             cookie: None,
+            cookie_jar: Some(CookieJar::new()),
             origin: Origin::Default,
             host: None,
+            suppress_host: false,
             subprotocols: Vec::new(),
             timeout: None,
             handshake_timeout: None,
@@ -66,8 +70,10 @@ impl fmt::Debug for Config {
             .field("headers", &names)
             .field("header_lines", &self.header_lines.len())
             .field("cookie", &self.cookie.as_ref().map(|_| "<redacted>"))
+            .field("cookie_jar", &self.cookie_jar)
             .field("origin", &self.origin)
             .field("host", &self.host)
+            .field("suppress_host", &self.suppress_host)
             .field("subprotocols", &self.subprotocols)
             .field("timeout", &self.timeout)
             .field("handshake_timeout", &self.handshake_timeout)
@@ -101,6 +107,13 @@ impl Config {
         &self.transport
     }
 
+    /// The cookie jar connections made with this configuration fill and send from (`None`
+    /// when turned off with [`ConfigBuilder::no_cookie_jar`]).
+    #[must_use]
+    pub fn cookie_jar(&self) -> Option<&CookieJar> {
+        self.cookie_jar.as_ref()
+    }
+
     /// The opening request for `host:port/resource`, with this configuration's headers.
     /// `same_origin` is `false` after a redirect to another origin (scheme, host or port):
     /// credentials are then left out — URL user-info, the `cookie` option, and custom
@@ -124,6 +137,9 @@ impl Config {
         if let Some(host) = &self.host {
             request = request.host_header(host);
         }
+        if self.suppress_host {
+            request = request.suppress_host();
+        }
         if let Some((user, password)) = url.credentials() {
             request = request.basic_auth(user, password);
         }
@@ -132,10 +148,19 @@ impl Config {
                 .iter()
                 .any(|s| name.eq_ignore_ascii_case(s))
         };
-        if same_origin {
-            if let Some(cookie) = &self.cookie {
-                request = request.cookie(cookie);
-            }
+        // The jar's cookies follow its own rules (RFC 6265 domains); the `cookie` option is
+        // for the first origin only. Python sends them as `server_cookie; client_cookie`.
+        let jar = self
+            .cookie_jar
+            .as_ref()
+            .and_then(|jar| jar.header_for_url(url));
+        let option = self.cookie.as_ref().filter(|_| same_origin);
+        let cookie = match (jar, option) {
+            (Some(jar), Some(option)) => Some(format!("{jar}; {option}")),
+            (jar, option) => jar.or_else(|| option.cloned()),
+        };
+        if let Some(cookie) = &cookie {
+            request = request.cookie(cookie);
         }
         for (name, value) in &self.headers {
             if same_origin || !secret(name) {
@@ -151,6 +176,10 @@ impl Config {
         request
     }
 }
+
+/// Why a zero timeout is refused, in every place one can be given.
+pub(crate) const ZERO_TIMEOUT: &str = "Python's settimeout(0) is non-blocking mode, which this \
+    blocking client does not offer; give a positive duration, or None to wait without limit";
 
 /// Builds a [`Config`]; invalid combinations are reported by [`build`](Self::build), never by
 /// a panic.
@@ -200,6 +229,22 @@ impl ConfigBuilder {
         self
     }
 
+    /// Uses `jar` for cookies: `Set-Cookie` from handshakes and redirects is stored in it and
+    /// matching cookies are sent. Give the same jar to several configurations to share it.
+    /// Default: a fresh jar per `Config`, shared by its clones.
+    #[must_use]
+    pub fn cookie_jar(mut self, jar: CookieJar) -> Self {
+        self.config.cookie_jar = Some(jar);
+        self
+    }
+
+    /// Keeps no cookies: `Set-Cookie` is ignored and only the `cookie` option is sent.
+    #[must_use]
+    pub fn no_cookie_jar(mut self) -> Self {
+        self.config.cookie_jar = None;
+        self
+    }
+
     /// Sends this `Origin` (Python's `origin=`). Default `http[s]://host[:port]`.
     #[must_use]
     pub fn origin(mut self, origin: &str) -> Self {
@@ -218,6 +263,14 @@ impl ConfigBuilder {
     #[must_use]
     pub fn host(mut self, host: &str) -> Self {
         self.config.host = Some(host.to_string());
+        self
+    }
+
+    /// Sends no `Host` header (Python's `suppress_host=True`), for servers behind peculiar
+    /// proxies. HTTP/1.1 requires the header; most servers refuse a request without it.
+    #[must_use]
+    pub fn suppress_host(mut self) -> Self {
+        self.config.suppress_host = true;
         self
     }
 
@@ -257,11 +310,11 @@ impl ConfigBuilder {
         self
     }
 
-    /// How long [`WebSocket::close`](crate::WebSocket::close) waits for the peer's close
-    /// frame. Default 3 s, as in Python.
+    /// The deadline of [`WebSocket::close`](crate::WebSocket::close): sending the close frame
+    /// and waiting for the peer's. Zero sends the close frame and does not wait, as Python's
+    /// `close(timeout=0)`. Default 3 s, as in Python.
     #[must_use]
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
-        self.check_duration("close_timeout", Some(timeout));
         self.config.close_timeout = timeout;
         self
     }
@@ -380,7 +433,7 @@ impl ConfigBuilder {
     fn check_duration(&mut self, name: &str, value: Option<Duration>) {
         if value == Some(Duration::ZERO) {
             self.problems
-                .push(format!("{name} is zero; use None to wait without limit"));
+                .push(format!("{name} is zero: {ZERO_TIMEOUT}"));
         }
     }
 
@@ -388,7 +441,7 @@ impl ConfigBuilder {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] naming every problem: a header with CR/LF/NUL or a non-token
-    /// name, a zero timeout.
+    /// name, a `Sec-WebSocket-Extensions` header, a zero timeout.
     pub fn build(mut self) -> Result<Config, Error> {
         let mut config = self.config;
         if let Some(timeout) = config.timeout {
@@ -400,8 +453,22 @@ impl ConfigBuilder {
         let probe = ws_transport::WsUrl::parse("ws://example.invalid/")
             .map(|url| config.request(&url, [0; 16], true));
         if let Ok(request) = probe {
-            if let Err(e) = request.headers() {
-                self.problems.push(e.to_string());
+            match request.headers() {
+                Err(e) => self.problems.push(e.to_string()),
+                Ok(headers) => {
+                    if headers
+                        .iter()
+                        .any(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-extensions"))
+                    {
+                        self.problems.push(
+                            "a Sec-WebSocket-Extensions header cannot be set: extensions are \
+                             negotiated by the client, which supports none yet \
+                             (permessage-deflate is planned as Config::compression), and a \
+                             server accepting one would send frames it cannot read"
+                                .into(),
+                        );
+                    }
+                }
             }
         }
         if self.problems.is_empty() {

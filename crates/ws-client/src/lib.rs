@@ -37,6 +37,7 @@
 //! ```
 
 mod config;
+mod cookies;
 pub mod echo;
 mod error;
 mod keys;
@@ -45,13 +46,19 @@ mod socket;
 mod trace;
 
 pub use config::{Config, ConfigBuilder};
-pub use error::Error;
+pub use cookies::{Cookie, CookieJar};
+pub use error::{Error, ErrorKind};
 pub use message::{CloseFrame, Message};
 pub use socket::{AbortHandle, Messages, Receiver, Sender, WebSocket, connect};
 
 pub use ws_frame::{CloseCode, Limits, OpCode, State};
-pub use ws_handshake::BadStatus;
+
+/// This crate's version, for user agents and logs.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The codec's error, inside [`Error::Protocol`].
+pub use ws_frame::Error as ProtocolError;
+pub use ws_handshake::{BadStatus, Error as HandshakeError};
 pub use ws_transport::{
-    Keepalive, NoProxy, OptionValue, Proxy, ProxyConfig, ProxyKind, SocketOptions, Stream,
-    TlsConfig,
+    CertificateProblem, Error as TransportError, Keepalive, NoProxy, OptionValue, Proxy,
+    ProxyConfig, ProxyError, ProxyKind, SocketOptions, Stream, TlsConfig, TlsError,
 };

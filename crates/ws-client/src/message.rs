@@ -24,14 +24,15 @@ pub enum Message {
     Ping(Vec<u8>),
     /// A pong.
     Pong(Vec<u8>),
-    /// A close frame: code and reason (`None` to send one without a status).
+    /// A close frame: code and reason; `None` for a frame without a status, received or to
+    /// send.
     Close(Option<CloseFrame>),
 }
 
 /// The status of a close frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CloseFrame {
-    /// The status code (1005 when the peer's frame had none).
+    /// The status code. (A close frame without one is `Message::Close(None)`.)
     pub code: CloseCode,
     /// The reason, possibly empty.
     pub reason: String,
@@ -89,6 +90,9 @@ impl Message {
             },
             Event::Ping(p) => Self::Ping(p.to_vec()),
             Event::Pong(p) => Self::Pong(p.to_vec()),
+            // A close frame without a status is reported as none, never as 1005: no bytes
+            // are invented (`recv_data` gives an empty payload, as Python does).
+            Event::Close { code, .. } if code == CloseCode::NO_STATUS => Self::Close(None),
             Event::Close { code, reason } => Self::Close(Some(CloseFrame {
                 code,
                 reason: reason.to_owned(),

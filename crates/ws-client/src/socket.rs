@@ -134,10 +134,26 @@ fn set_timeouts(stream: &Stream, timeout: Option<Duration>) -> Result<(), Error>
 
 /// Sets the read timeout, ignoring a caller's stream, which has none.
 fn set_timeouts_of(stream: &Stream, timeout: Option<Duration>) -> Result<(), Error> {
-    match stream.set_read_timeout(timeout) {
+    ignore_unsupported(stream.set_read_timeout(timeout))
+}
+
+/// A caller's stream has no timeouts of ours: setting one is not an error.
+fn ignore_unsupported(result: io::Result<()>) -> Result<(), Error> {
+    match result {
         Err(e) if e.kind() != io::ErrorKind::Unsupported => Err(Error::Io(e)),
         _ => Ok(()),
     }
+}
+
+/// Zero is refused everywhere a timeout is taken, with the same words.
+fn check_timeout(timeout: Option<Duration>) -> Result<(), Error> {
+    if timeout == Some(Duration::ZERO) {
+        return Err(Error::InvalidConfig(format!(
+            "a zero timeout: {}",
+            crate::config::ZERO_TIMEOUT
+        )));
+    }
+    Ok(())
 }
 
 /// The time left before `deadline`, or the timeout error for `operation`.
@@ -195,9 +211,26 @@ fn handshake(
         buf.extend_from_slice(&chunk[..n]);
     };
     trace::response(&buf[..used.min(buf.len())]);
+    let remember = |headers: &[(String, String)]| {
+        if let Some(jar) = &config.cookie_jar {
+            let set_cookie = headers
+                .iter()
+                .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
+                .map(|(_, value)| value.as_str());
+            jar.store_for(url, set_cookie);
+        }
+    };
     let accepted = match outcome {
-        Outcome::Accepted(accepted) => accepted,
-        Outcome::Redirect { status, location } => {
+        Outcome::Accepted(accepted) => {
+            remember(&accepted.headers);
+            accepted
+        }
+        Outcome::Redirect {
+            status,
+            location,
+            headers,
+        } => {
+            remember(&headers);
             let _ = stream.shutdown();
             return Ok(Handshake::Redirect { status, location });
         }
@@ -823,20 +856,19 @@ impl WebSocket {
         }
     }
 
-    /// Sets the socket timeout for reads and writes (`None`: block).
+    /// Sets the socket timeout (`None`: block): per read for `recv`, a deadline for each
+    /// whole send.
     ///
     /// # Errors
-    /// A zero duration.
+    /// [`Error::InvalidConfig`] for zero: Python's `settimeout(0)` is non-blocking mode, which
+    /// this blocking client does not offer (the same answer as `Config::builder().timeout`).
     pub fn set_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
-        for result in [
-            self.read.set_read_timeout(timeout),
-            self.link.write.set_write_timeout(timeout),
-        ] {
-            match result {
-                Err(e) if e.kind() != io::ErrorKind::Unsupported => return Err(Error::Io(e)),
-                _ => {}
-            }
-        }
+        check_timeout(timeout)?;
+        ignore_unsupported(self.read.set_read_timeout(timeout))?;
+        self.link
+            .write
+            .set_write_timeout(timeout)
+            .map_err(Error::Io)?;
         self.timeout = timeout;
         Ok(())
     }
@@ -1003,12 +1035,10 @@ impl Receiver {
     /// Sets the read timeout (`None`: block).
     ///
     /// # Errors
-    /// A zero duration.
+    /// [`Error::InvalidConfig`] for zero, as [`WebSocket::set_timeout`].
     pub fn set_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
-        match self.read.set_read_timeout(timeout) {
-            Err(e) if e.kind() != io::ErrorKind::Unsupported => Err(Error::Io(e)),
-            _ => Ok(()),
-        }
+        check_timeout(timeout)?;
+        ignore_unsupported(self.read.set_read_timeout(timeout))
     }
 
     fn next(&mut self, want: Want, deadline: Option<Instant>) -> Result<Message, Error> {

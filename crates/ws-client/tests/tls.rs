@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use test_support::{Pki, tls_server};
-use ws_client::{CloseCode, Config, Error, Message, ProxyConfig, TlsConfig};
+use ws_client::{CloseCode, Config, Error, ErrorKind, Message, ProxyConfig, TlsConfig, TlsError};
 
 fn wss_echo(pki: &Pki) -> u16 {
     let (port, _) = tls_server(pki, false, |tls| {
@@ -50,8 +50,62 @@ fn untrusted_server_is_refused() {
     let err = trusting(&Pki::new())
         .connect(&format!("wss://localhost:{port}/"))
         .unwrap_err();
-    assert!(matches!(err, Error::Connect(_)), "{err:?}");
-    assert!(err.to_string().contains("not trusted"), "{err}");
+    assert!(
+        matches!(&err, Error::Tls(TlsError::UntrustedCertificate { .. })),
+        "{err:?}"
+    );
+    assert_eq!(err.kind(), ErrorKind::TlsUntrusted);
+    assert!(
+        err.to_string().contains("certificate verify failed"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("unknown issuer"), "{err}");
+}
+
+#[test]
+fn name_mismatch_reads_as_a_mismatch() {
+    let pki = Pki::new();
+    let port = wss_echo(&pki);
+    let err = Config::builder()
+        .proxy(ProxyConfig::Direct)
+        .tls(
+            TlsConfig::default()
+                .ca_pem(pki.ca_pem.clone())
+                .server_name("other.example"),
+        )
+        .build()
+        .unwrap()
+        .connect(&format!("wss://localhost:{port}/"))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TlsNameMismatch, "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "TLS: host name mismatch: the certificate is valid for localhost, 127.0.0.1, not \
+         other.example"
+    );
+}
+
+#[test]
+fn an_alert_after_the_tls13_handshake_is_a_typed_tls_error() {
+    // A TLS 1.3 server that wants a client certificate says so only after the client's
+    // handshake is over: the refusal arrives on the first read, as an alert.
+    let pki = Pki::new();
+    let (port, _server) = tls_server(&pki, true, |tls| {
+        ws_client::echo::serve(tls).map_err(|e| std::io::Error::other(e.to_string()))
+    });
+    let err = trusting(&pki)
+        .connect(&format!("wss://localhost:{port}/"))
+        .unwrap_err();
+    match &err {
+        Error::Tls(TlsError::Alert(alert)) => assert_eq!(alert, "CertificateRequired"),
+        other => panic!("expected the CertificateRequired alert, got {other:?}"),
+    }
+    assert_eq!(err.kind(), ErrorKind::Tls);
+    assert!(
+        err.to_string()
+            .contains("the server requires a client certificate"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -49,6 +49,7 @@ pub struct ClientRequest {
     resource: String,
     key: String,
     host_header: Option<String>,
+    suppress_host: bool,
     origin: Origin,
     connection: Option<String>,
     subprotocols: Vec<String>,
@@ -80,6 +81,7 @@ impl ClientRequest {
             resource,
             key: encode_key(key),
             host_header: None,
+            suppress_host: false,
             origin: Origin::Default,
             connection: None,
             subprotocols: Vec::new(),
@@ -94,6 +96,13 @@ impl ClientRequest {
     #[must_use]
     pub fn host_header(mut self, value: &str) -> Self {
         self.host_header = Some(value.to_string());
+        self
+    }
+
+    /// Sends no `Host` header (Python's `suppress_host=True`).
+    #[must_use]
+    pub fn suppress_host(mut self) -> Self {
+        self.suppress_host = true;
         self
     }
 
@@ -174,10 +183,20 @@ impl ClientRequest {
         self
     }
 
-    /// The `Sec-WebSocket-Key` value.
+    /// The value of a custom header `name` that replaces a built-in one (the last one given).
+    fn custom(&self, name: &str) -> Option<&str> {
+        self.headers.iter().rev().find_map(|header| match header {
+            Ok((n, v)) if n.eq_ignore_ascii_case(name) => Some(v.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The `Sec-WebSocket-Key` value sent: the one made from the nonce, or a custom
+    /// `Sec-WebSocket-Key` header's, which the server's `Sec-WebSocket-Accept` is then
+    /// checked against (as Python does).
     #[must_use]
     pub fn key(&self) -> &str {
-        &self.key
+        self.custom("Sec-WebSocket-Key").unwrap_or(&self.key)
     }
 
     /// The subprotocols offered.
@@ -186,10 +205,16 @@ impl ClientRequest {
         &self.subprotocols
     }
 
-    /// The names of the extensions offered.
+    /// The names of the extensions offered: those given to
+    /// [`extensions`](Self::extensions), or those of a custom `Sec-WebSocket-Extensions`
+    /// header, which replaces them.
     pub fn offered_extensions(&self) -> impl Iterator<Item = &str> {
-        self.extensions
-            .iter()
+        let offers: Vec<&str> = match self.custom("Sec-WebSocket-Extensions") {
+            Some(value) => value.split(',').collect(),
+            None => self.extensions.iter().map(String::as_str).collect(),
+        };
+        offers
+            .into_iter()
             .map(|e| e.split(';').next().unwrap_or("").trim())
     }
 
@@ -230,13 +255,15 @@ impl ClientRequest {
                 "Connection".into(),
                 self.connection.clone().unwrap_or_else(|| "Upgrade".into()),
             ),
-            (
+        ];
+        if !self.suppress_host {
+            headers.push((
                 "Host".into(),
                 self.host_header
                     .clone()
                     .unwrap_or_else(|| authority.clone()),
-            ),
-        ];
+            ));
+        }
         match &self.origin {
             Origin::Default => {
                 let scheme = if self.secure { "https" } else { "http" };

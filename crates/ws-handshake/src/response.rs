@@ -86,6 +86,8 @@ pub enum Outcome {
         /// The absolute `ws://` or `wss://` URL to connect to next (`http`/`https` Locations
         /// are mapped to `ws`/`wss`).
         location: String,
+        /// The response headers, in order (a login redirect's `Set-Cookie`, say).
+        headers: Vec<(String, String)>,
     },
     /// Any other status.
     BadStatus(BadStatus),
@@ -124,7 +126,12 @@ pub fn parse_response(
         status @ (301 | 302 | 303 | 307 | 308) => {
             let location = first(&headers, "Location").ok_or(Error::MissingLocation(status))?;
             let location = resolve_location(&request.url(), location)?;
-            Ok(Some((Outcome::Redirect { status, location }, head.len)))
+            let redirect = Outcome::Redirect {
+                status,
+                location,
+                headers,
+            };
+            Ok(Some((redirect, head.len)))
         }
         status => {
             let announced = match first(&headers, "Content-Length") {

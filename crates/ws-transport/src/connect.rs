@@ -226,15 +226,22 @@ pub fn connect_tcp(host: &str, port: u16, config: &TransportConfig) -> Result<Tc
             }
         }
     }
-    if let [(_, only)] = attempts.as_slice() {
-        if only.kind() == io::ErrorKind::TimedOut {
-            if let Some(limit) = config.connect_timeout {
-                return Err(Error::Timeout {
-                    operation: format!("TCP connect to {target}"),
-                    limit,
-                });
-            }
-        }
+    // Every address timing out is a timeout, however many there were.
+    let all_timed_out = attempts
+        .iter()
+        .all(|(_, e)| e.kind() == io::ErrorKind::TimedOut);
+    if let (true, Some(limit)) = (
+        all_timed_out && !attempts.is_empty(),
+        config.connect_timeout,
+    ) {
+        let each = match attempts.len() {
+            1 => String::new(),
+            n => format!(" (each of {n} addresses)"),
+        };
+        return Err(Error::Timeout {
+            operation: format!("TCP connect to {target}{each}"),
+            limit,
+        });
     }
     Err(Error::Connect { target, attempts })
 }
@@ -533,7 +540,10 @@ fn wrap_tls(stream: Stream, host: &str, config: &TransportConfig) -> Result<Stre
         log::debug!("TLS handshake with {name} failed: {error}");
         return Err(error);
     }
-    let stream = stream_io(Stream::new(raw, Some(conn)), "set up the TLS stream")?;
+    let stream = stream_io(
+        Stream::new(raw, Some((conn, name.clone()))),
+        "set up the TLS stream",
+    )?;
     log::debug!(
         "TLS with {name}: {}",
         stream.tls_description().unwrap_or_default()

@@ -5,7 +5,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::UrlError;
 use crate::socks::{Socks4Reply, Socks5Reply};
@@ -195,22 +195,24 @@ pub enum TlsError {
     /// rustls refused the configuration (for example a key that does not match its
     /// certificate).
     Config(String),
-    /// The server's certificate chain is not trusted.
+    /// The server's certificate chain is not trusted ("certificate verify failed").
     UntrustedCertificate {
         /// The name that was verified.
         name: String,
-        /// Why (unknown issuer, expired, revoked, ...).
-        reason: String,
+        /// Why.
+        reason: CertificateProblem,
     },
-    /// The certificate is valid but not for the name that was verified.
+    /// The certificate is trusted but not for the name that was verified ("host name
+    /// mismatch").
     NameMismatch {
         /// The name that was verified.
         name: String,
-        /// What the certificate is valid for, as rustls reports it.
-        detail: String,
+        /// The names the certificate is valid for (empty when rustls did not say).
+        valid_for: Vec<String>,
     },
-    /// The server ended the handshake with an alert (for example `CertificateRequired` when a
-    /// client certificate is needed).
+    /// The server sent a fatal alert, during the handshake or after it (a TLS 1.3 server
+    /// that wants a client certificate says so only after the client's handshake is over).
+    /// The value is the alert's name, for example `CertificateRequired`.
     Alert(String),
     /// Any other handshake failure.
     Handshake(String),
@@ -231,12 +233,43 @@ impl fmt::Display for TlsError {
             Self::InvalidServerName(name) => write!(f, "invalid server name {name:?}"),
             Self::Config(why) => write!(f, "invalid TLS configuration: {why}"),
             Self::UntrustedCertificate { name, reason } => {
-                write!(f, "certificate for {name:?} is not trusted: {reason}")
+                write!(f, "certificate verify failed for {name}: {reason}")
             }
-            Self::NameMismatch { name, detail } => {
-                write!(f, "certificate is not valid for {name:?}: {detail}")
+            Self::NameMismatch { name, valid_for } if valid_for.is_empty() => {
+                write!(
+                    f,
+                    "host name mismatch: the certificate is not valid for {name}"
+                )
             }
-            Self::Alert(alert) => write!(f, "the server sent alert {alert}"),
+            Self::NameMismatch { name, valid_for } => write!(
+                f,
+                "host name mismatch: the certificate is valid for {}, not {name}",
+                valid_for.join(", ")
+            ),
+            Self::Alert(alert) => {
+                let what = match alert.as_str() {
+                    "CertificateRequired" => {
+                        "the server requires a client certificate (see TlsConfig::client_cert)"
+                    }
+                    "BadCertificate"
+                    | "UnsupportedCertificate"
+                    | "CertificateUnknown"
+                    | "UnknownCA"
+                    | "CertificateExpired"
+                    | "CertificateRevoked" => "the server rejected the client certificate",
+                    "HandshakeFailure" => {
+                        "the server refused the handshake (no cipher suite or parameters in common)"
+                    }
+                    "ProtocolVersion" => "the server supports no TLS version this client offers",
+                    "AccessDenied" => "the server denied access",
+                    "UnrecognisedName" => "the server does not serve the requested name (SNI)",
+                    "DecryptError" | "BadRecordMac" => {
+                        "the server could not decrypt what it received"
+                    }
+                    _ => "the server ended the connection",
+                };
+                write!(f, "{what} (TLS alert {alert})")
+            }
             Self::Handshake(why) => write!(f, "handshake failed: {why}"),
         }
     }
@@ -248,6 +281,96 @@ impl std::error::Error for TlsError {
             Self::Read { source, .. } => Some(source),
             _ => None,
         }
+    }
+}
+
+/// Why a server certificate is not trusted, in words people search for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateProblem {
+    /// The chain does not lead to a trusted root.
+    UnknownIssuer,
+    /// The certificate has expired (when, if known).
+    Expired(Option<SystemTime>),
+    /// The certificate is not valid yet (from when, if known).
+    NotYetValid(Option<SystemTime>),
+    /// The certificate was revoked.
+    Revoked,
+    /// A certificate in the chain is not signed by its issuer's key.
+    BadSignature,
+    /// A certificate is malformed.
+    BadEncoding,
+    /// The certificate is not for a TLS server.
+    WrongPurpose,
+    /// The revocation status could not be determined.
+    UnknownRevocationStatus,
+    /// A signature uses an algorithm this client does not support.
+    UnsupportedSignatureAlgorithm,
+    /// Anything else, as rustls put it.
+    Other(String),
+}
+
+impl fmt::Display for CertificateProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownIssuer => {
+                f.write_str("unknown issuer (is the CA in the trust store? see TlsConfig::ca_file)")
+            }
+            Self::Expired(Some(at)) => write!(f, "the certificate expired on {}", ShowTime(*at)),
+            Self::Expired(None) => f.write_str("the certificate has expired"),
+            Self::NotYetValid(Some(from)) => write!(
+                f,
+                "the certificate is not valid before {} (is the clock right?)",
+                ShowTime(*from)
+            ),
+            Self::NotYetValid(None) => {
+                f.write_str("the certificate is not valid yet (is the clock right?)")
+            }
+            Self::Revoked => f.write_str("the certificate was revoked"),
+            Self::BadSignature => {
+                f.write_str("bad signature: a certificate is not signed by its issuer's key")
+            }
+            Self::BadEncoding => f.write_str("the certificate is malformed"),
+            Self::WrongPurpose => f.write_str("the certificate is not meant for a TLS server"),
+            Self::UnknownRevocationStatus => {
+                f.write_str("the certificate's revocation status is unknown")
+            }
+            Self::UnsupportedSignatureAlgorithm => {
+                f.write_str("a signature uses an algorithm this client does not support")
+            }
+            Self::Other(why) => f.write_str(why),
+        }
+    }
+}
+
+/// A time as `2024-05-01 12:00:00 UTC`.
+struct ShowTime(SystemTime);
+
+impl fmt::Display for ShowTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self
+            .0
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        // Days to a civil date (Howard Hinnant's algorithm, proleptic Gregorian).
+        let days = secs / 86_400;
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + u64::from(month <= 2);
+        let rest = secs % 86_400;
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+            rest / 3600,
+            rest / 60 % 60,
+            rest % 60
+        )
     }
 }
 

@@ -73,7 +73,7 @@ mod tls;
 mod url;
 
 pub use connect::{TransportConfig, connect, connect_over, connect_tcp};
-pub use error::{Error, ProxyError, TlsError};
+pub use error::{CertificateProblem, Error, ProxyError, TlsError};
 pub use options::{Keepalive, OptionValue, RawOption, SocketOptions};
 pub use proxy::{NoProxy, Proxy, ProxyConfig, ProxyKind, ProxyStream};
 pub use stream::{ReadHalf, ReadWrite, SendError, ShutdownHandle, Stream, WriteHalf};

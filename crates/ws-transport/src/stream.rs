@@ -285,6 +285,8 @@ struct Shared {
     /// encrypted inside rustls, which orders them with every other record.)
     handoff: Mutex<Vec<u8>>,
     tls: Option<Mutex<ClientConnection>>,
+    /// The name the server's certificate was verified for, for TLS errors.
+    tls_name: String,
     /// Something may be owed to the socket: handed over, left in the backlog, or (TLS)
     /// produced by rustls. Set by whoever leaves bytes behind; cleared only by the sink's
     /// holder before it collects them.
@@ -677,13 +679,19 @@ impl std::fmt::Debug for Stream {
 }
 
 impl Stream {
-    pub(crate) fn new(raw: Raw, tls: Option<ClientConnection>) -> io::Result<Self> {
+    /// A stream over `raw`; with TLS, the connection and the name it verified.
+    pub(crate) fn new(raw: Raw, tls: Option<(ClientConnection, String)>) -> io::Result<Self> {
         let (sink, control) = (raw.try_clone()?, raw.try_clone()?);
         Ok(Self::from_parts(raw, sink, control, tls))
     }
 
     /// Builds the halves from three handles on the same socket.
-    fn from_parts(raw: Raw, sink: Raw, control: Raw, tls: Option<ClientConnection>) -> Self {
+    fn from_parts(
+        raw: Raw,
+        sink: Raw,
+        control: Raw,
+        tls: Option<(ClientConnection, String)>,
+    ) -> Self {
         let (peer, local) = match &raw {
             Raw::Tcp(s) => (s.peer_addr().ok(), s.local_addr().ok()),
             _ => (None, None),
@@ -695,7 +703,11 @@ impl Stream {
                 start: 0,
             }),
             handoff: Mutex::new(Vec::new()),
-            tls: tls.map(Mutex::new),
+            tls_name: tls
+                .as_ref()
+                .map(|(_, name)| name.clone())
+                .unwrap_or_default(),
+            tls: tls.map(|(conn, _)| Mutex::new(conn)),
             pending: AtomicBool::new(false),
             offered: AtomicUsize::new(0),
             write_timeout: AtomicU64::new(NO_TIMEOUT),
@@ -876,10 +888,13 @@ impl ReadHalf {
     }
 
     fn read_tls(&mut self, tls: &Mutex<ClientConnection>, buf: &mut [u8]) -> io::Result<usize> {
+        // A fatal alert after the handshake (a TLS 1.3 server refusing the client's
+        // certificate) is the same typed error as during it, carried inside the I/O error.
+        let name = &self.shared.tls_name;
         let decrypt = |conn: &mut ClientConnection| {
-            conn.process_new_packets()
-                .map(drop)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+            conn.process_new_packets().map(drop).map_err(|e| {
+                io::Error::new(io::ErrorKind::InvalidData, crate::tls::classify(&e, name))
+            })
         };
         loop {
             let wants_write = {

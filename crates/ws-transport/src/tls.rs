@@ -4,6 +4,7 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -14,17 +15,18 @@ use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 
-use crate::TlsError;
+use crate::{CertificateProblem, TlsError};
 
 /// The environment variable naming a CA bundle file or directory, used when no CA option is
 /// given (as in Python's websocket-client).
 pub const CA_BUNDLE_ENV: &str = "WEBSOCKET_CLIENT_CA_BUNDLE";
 
+/// What is verified of the server's certificate; each weakening is a flag of its own, so
+/// the two `dangerous()` calls commute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Verification {
-    Full,
-    SkipHostname,
-    Off,
+struct Verification {
+    chain: bool,
+    hostname: bool,
 }
 
 #[derive(Clone)]
@@ -86,7 +88,10 @@ impl Default for TlsConfig {
             platform_roots: None,
             client_cert: None,
             server_name: None,
-            verification: Verification::Full,
+            verification: Verification {
+                chain: true,
+                hostname: true,
+            },
             key_log: true,
             custom: None,
             built: Arc::new(OnceLock::new()),
@@ -151,6 +156,14 @@ impl TlsConfig {
     pub fn client_cert(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
         self.client_cert = Some((Pem::File(cert.into()), Pem::File(key.into())));
         self.changed()
+    }
+
+    /// Presents the client certificate chain and the key from one PEM file holding both
+    /// (Python's `certfile` without `keyfile`).
+    #[must_use]
+    pub fn client_cert_file(self, path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        self.client_cert(path.clone(), path)
     }
 
     /// Presents this client certificate chain and key given as PEM bytes.
@@ -220,17 +233,17 @@ impl TlsConfig {
             .with_safe_default_protocol_versions()
             .map_err(|e| TlsError::Config(e.to_string()))?;
         let algorithms = provider.signature_verification_algorithms;
-        let verifier: Arc<dyn ServerCertVerifier> = if self.verification == Verification::Off {
+        let verifier: Arc<dyn ServerCertVerifier> = if !self.verification.chain {
             Arc::new(NoVerification(algorithms))
         } else {
             let roots = Arc::new(self.roots()?);
             let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider)
                 .build()
                 .map_err(|e| TlsError::Config(e.to_string()))?;
-            if self.verification == Verification::SkipHostname {
-                Arc::new(SkipHostname(webpki))
-            } else {
+            if self.verification.hostname {
                 webpki
+            } else {
+                Arc::new(SkipHostname(webpki))
             }
         };
         let builder = builder
@@ -386,22 +399,18 @@ impl DangerousTlsConfig {
     /// hold the key of the certificate it shows, but anyone can make such a certificate.
     #[must_use]
     pub fn disable_certificate_verification(self) -> TlsConfig {
-        TlsConfig {
-            verification: Verification::Off,
-            ..self.0
-        }
-        .changed()
+        let mut config = self.0;
+        config.verification.chain = false;
+        config.changed()
     }
 
     /// Verifies the chain against the trusted roots but not that the certificate names the
     /// host (Python's `check_hostname=False`).
     #[must_use]
     pub fn disable_hostname_verification(self) -> TlsConfig {
-        TlsConfig {
-            verification: Verification::SkipHostname,
-            ..self.0
-        }
-        .changed()
+        let mut config = self.0;
+        config.verification.hostname = false;
+        config.changed()
     }
 }
 
@@ -492,23 +501,66 @@ impl ServerCertVerifier for SkipHostname {
     }
 }
 
-/// Turns a rustls handshake error into the error that says what failed.
+/// Turns a rustls error into the error that says what failed, in words.
 pub(crate) fn classify(error: &rustls::Error, name: &str) -> TlsError {
-    match error {
-        rustls::Error::InvalidCertificate(
-            cert @ (CertificateError::NotValidForName
-            | CertificateError::NotValidForNameContext { .. }),
-        ) => TlsError::NameMismatch {
-            name: name.to_string(),
-            detail: format!("{cert:?}"),
-        },
-        rustls::Error::InvalidCertificate(cert) => TlsError::UntrustedCertificate {
-            name: name.to_string(),
-            reason: format!("{cert:?}"),
-        },
-        rustls::Error::AlertReceived(alert) => TlsError::Alert(format!("{alert:?}")),
-        other => TlsError::Handshake(other.to_string()),
+    use CertificateProblem as P;
+    let time = |t: &UnixTime| Some(std::time::UNIX_EPOCH + Duration::from_secs(t.as_secs()));
+    let cert = match error {
+        rustls::Error::InvalidCertificate(cert) => cert,
+        rustls::Error::AlertReceived(alert) => return TlsError::Alert(format!("{alert:?}")),
+        other => return TlsError::Handshake(other.to_string()),
+    };
+    let reason = match cert {
+        CertificateError::NotValidForName => {
+            return TlsError::NameMismatch {
+                name: name.to_string(),
+                valid_for: Vec::new(),
+            };
+        }
+        CertificateError::NotValidForNameContext { presented, .. } => {
+            return TlsError::NameMismatch {
+                name: name.to_string(),
+                valid_for: presented.iter().map(|p| plain_name(p)).collect(),
+            };
+        }
+        CertificateError::UnknownIssuer => P::UnknownIssuer,
+        CertificateError::Expired => P::Expired(None),
+        CertificateError::ExpiredContext { not_after, .. } => P::Expired(time(not_after)),
+        CertificateError::NotValidYet => P::NotYetValid(None),
+        CertificateError::NotValidYetContext { not_before, .. } => P::NotYetValid(time(not_before)),
+        CertificateError::Revoked => P::Revoked,
+        CertificateError::BadSignature => P::BadSignature,
+        CertificateError::BadEncoding => P::BadEncoding,
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            P::WrongPurpose
+        }
+        CertificateError::UnknownRevocationStatus
+        | CertificateError::ExpiredRevocationList
+        | CertificateError::ExpiredRevocationListContext { .. } => P::UnknownRevocationStatus,
+        CertificateError::UnsupportedSignatureAlgorithmContext { .. }
+        | CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+            P::UnsupportedSignatureAlgorithm
+        }
+        other => P::Other(format!("{other:?}")),
+    };
+    TlsError::UntrustedCertificate {
+        name: name.to_string(),
+        reason,
     }
+}
+
+/// A name as webpki presents it (`DnsName("localhost")`, `IpAddress(::1)`), as people
+/// write it (`localhost`, `::1`).
+fn plain_name(presented: &str) -> String {
+    let inner = presented
+        .strip_prefix("DnsName(\"")
+        .and_then(|rest| rest.strip_suffix("\")"))
+        .or_else(|| {
+            presented
+                .strip_prefix("IpAddress(")
+                .and_then(|rest| rest.strip_suffix(')'))
+        });
+    inner.unwrap_or(presented).to_string()
 }
 
 /// The provider this crate uses, for callers building a [`TlsConfig::from_rustls`] config.
