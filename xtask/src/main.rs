@@ -4,6 +4,8 @@
 //! |---|---|
 //! | `ci` | everything a change must pass: fmt, clippy, tests, the full-duplex stress gate, interop, docs, the no_std build, Autobahn, a fuzz smoke run |
 //! | `stress` | the stress gate alone: split halves under load over TCP and TLS for `STRESS_SECONDS` (20) |
+//! | `features` | `cargo check` of ws-client with each feature set that matters (no TLS, each provider, each root source) |
+//! | `package` | `cargo package` of the published crates, in dependency order |
 //! | `fuzz [--smoke] [TARGET] [--seconds N]` | runs cargo-fuzz targets (installs cargo-fuzz when missing) |
 //! | `bench [ARGS]` | runs the criterion benchmarks (`ARGS` go to criterion, e.g. a filter) |
 //! | `nostd` | builds `ws-frame` without `std` and without `alloc` |
@@ -42,6 +44,8 @@ fn main() -> ExitCode {
         Some("bench") => bench(&args[1..]),
         Some("nostd") => nostd(),
         Some("stress") => stress(),
+        Some("features") => features(),
+        Some("package") => package(),
         Some("interop") => interop::interop(),
         Some("autobahn") => autobahn::autobahn(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
@@ -61,8 +65,10 @@ fn main() -> ExitCode {
 
 fn usage() -> &'static str {
     "usage: cargo xtask <task>\n\
-     \n  ci                                   fmt, clippy, test, stress, interop, doc, nostd, autobahn, fuzz smoke\
+     \n  ci                                   fmt, clippy, features, package, test, stress, interop, doc, nostd, autobahn, fuzz smoke\
      \n  stress                               split halves under load, TCP and TLS, STRESS_SECONDS (20) in release\
+     \n  features                             check ws-client with each feature set (no TLS, ring, aws-lc-rs, roots)\
+     \n  package                              cargo package the published crates\
      \n  fuzz [--smoke] [TARGET] [--seconds N] run fuzz targets (all when no TARGET)\
      \n  bench [CRITERION ARGS]               run the criterion benchmarks\
      \n  nostd                                build ws-frame without std and alloc\
@@ -116,6 +122,8 @@ fn ci() -> Result<(), String> {
         ],
         &[],
     )?;
+    features()?;
+    package()?;
     run(&root, "cargo", &["test", "--workspace"], &[])?;
     stress()?;
     interop::interop()?;
@@ -137,6 +145,48 @@ fn ci() -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The feature combinations users build: no TLS at all, each crypto provider, each source
+/// of roots.
+const FEATURE_SETS: &[&str] = &[
+    "",
+    "tls,ring",
+    "ring,native-roots",
+    "ring,webpki-roots",
+    "aws-lc-rs,native-roots",
+    "aws-lc-rs,webpki-roots",
+];
+
+/// Checks ws-client (and through it ws-transport) with each feature set that matters.
+fn features() -> Result<(), String> {
+    for set in FEATURE_SETS {
+        let mut args = vec!["check", "-p", "ws-client", "--no-default-features"];
+        if !set.is_empty() {
+            args.extend(["--features", set]);
+        }
+        run(&root(), "cargo", &args, &[])?;
+    }
+    Ok(())
+}
+
+/// Packages the published crates in dependency order, building each from its tarball.
+fn package() -> Result<(), String> {
+    run(
+        &root(),
+        "cargo",
+        &[
+            "package",
+            "--workspace",
+            "--exclude",
+            "xtask",
+            "--exclude",
+            "ws-benches",
+            "--exclude",
+            "test-support",
+        ],
+        &[],
+    )
 }
 
 /// The full-duplex stress gate: split halves over TCP and TLS, 8 senders and a receiver,

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use ws_frame::{Delivery, Limits};
 use ws_handshake::{ClientRequest, HttpLimits, Origin};
-use ws_transport::{NoProxy, ProxyConfig, SocketOptions, TlsConfig, TransportConfig};
+#[cfg(feature = "tls")]
+use ws_transport::TlsConfig;
+use ws_transport::{NoProxy, ProxyConfig, SocketOptions, TransportConfig};
 
 use crate::{CookieJar, Error};
 
@@ -342,6 +344,7 @@ impl ConfigBuilder {
     }
 
     /// TLS options (Python's `sslopt`). Default: platform roots, full verification.
+    #[cfg(feature = "tls")]
     #[must_use]
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.config.transport = self.config.transport.tls(tls);

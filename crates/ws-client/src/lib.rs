@@ -20,6 +20,16 @@
 //! exceptions ([`Error`]), tracing like `enableTrace` through `log` with credentials
 //! redacted. Out of scope: callbacks and reconnection (`ws-app`), compression (later).
 //!
+//! # Cargo features
+//!
+//! | feature | what it gives |
+//! |---|---|
+//! | `tls` (default) | `wss://` with rustls; without it `wss://` is refused and no TLS code is compiled |
+//! | `native-roots` (default) | trust the platform's certificate store |
+//! | `webpki-roots` | trust Mozilla's roots compiled in (static binaries, containers without a CA store) |
+//! | `ring` (default) | the `ring` crypto provider |
+//! | `aws-lc-rs` | the `aws-lc-rs` crypto provider (used when `ring` is off) |
+//!
 //! # Example
 //!
 //! The crate's loopback [`echo::EchoServer`] (built from `ws-handshake`'s server side and a
@@ -35,6 +45,7 @@
 //! ws.close(CloseCode::NORMAL, "bye")?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod config;
 mod cookies;
@@ -58,7 +69,9 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The codec's error, inside [`Error::Protocol`].
 pub use ws_frame::Error as ProtocolError;
 pub use ws_handshake::{BadStatus, Error as HandshakeError};
+#[cfg(feature = "tls")]
+pub use ws_transport::TlsConfig;
 pub use ws_transport::{
     CertificateProblem, Error as TransportError, Keepalive, NoProxy, OptionValue, Proxy,
-    ProxyConfig, ProxyError, ProxyKind, SocketOptions, Stream, TlsConfig, TlsError,
+    ProxyConfig, ProxyError, ProxyKind, SocketOptions, Stream, TlsError,
 };

@@ -3,22 +3,28 @@
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
+#[cfg(feature = "tls")]
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(feature = "tls")]
 use rustls::ClientConnection;
+#[cfg(feature = "tls")]
 use rustls::pki_types::ServerName;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::deadline::Deadline;
 use crate::error::ShowDuration;
 use crate::socks::{self, Progress, Socks4Reply, Socks5Method, Socks5Reply, Target};
+#[cfg(feature = "tls")]
 use crate::stream::Raw;
 use crate::url::HostPort;
 use crate::{
     Error, NoProxy, Proxy, ProxyConfig, ProxyError, ProxyKind, ProxyStream, SocketOptions, Stream,
-    TlsConfig, TlsError, WsUrl,
+    WsUrl,
 };
+#[cfg(feature = "tls")]
+use crate::{TlsConfig, TlsError};
 
 /// How to reach the server: everything Python's `create_connection` takes about the
 /// connection itself.
@@ -42,6 +48,7 @@ pub struct TransportConfig {
     socket: SocketOptions,
     proxy: ProxyConfig,
     no_proxy: Option<NoProxy>,
+    #[cfg(feature = "tls")]
     tls: TlsConfig,
     unix_socket: Option<PathBuf>,
 }
@@ -86,6 +93,7 @@ impl TransportConfig {
     }
 
     /// TLS options for `wss://`. Default [`TlsConfig::default`].
+    #[cfg(feature = "tls")]
     #[must_use]
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.tls = tls;
@@ -101,6 +109,7 @@ impl TransportConfig {
     }
 
     /// The TLS options.
+    #[cfg(feature = "tls")]
     #[must_use]
     pub fn tls_config(&self) -> &TlsConfig {
         &self.tls
@@ -122,7 +131,10 @@ impl TransportConfig {
 pub fn connect(url: &WsUrl, config: &TransportConfig) -> Result<Stream, Error> {
     if url.is_secure() {
         // A broken TLS setting (a missing CA file) fails before anything is dialled.
+        #[cfg(feature = "tls")]
         config.tls.rustls_config()?;
+        #[cfg(not(feature = "tls"))]
+        return Err(no_tls());
     }
     let stream = if let Some(path) = &config.unix_socket {
         if matches!(config.proxy, ProxyConfig::Explicit(_)) {
@@ -165,6 +177,22 @@ pub fn connect_over(
     } else {
         Ok(stream)
     }
+}
+
+/// The error for `wss://` in a build without TLS.
+#[cfg(not(feature = "tls"))]
+fn no_tls() -> Error {
+    Error::InvalidConfig(
+        "wss:// needs TLS, and this build has none: enable the `tls` feature of ws-client (or \
+         ws-transport), which its defaults include"
+            .into(),
+    )
+}
+
+/// Without TLS built in, `wss://` is refused.
+#[cfg(not(feature = "tls"))]
+fn wrap_tls(_: Stream, _: &str, _: &TransportConfig) -> Result<Stream, Error> {
+    Err(no_tls())
 }
 
 fn stream_io(result: io::Result<Stream>, operation: &str) -> Result<Stream, Error> {
@@ -513,6 +541,7 @@ impl<S: ProxyStream> Exchange<'_, S> {
 }
 
 /// Runs the TLS handshake over `stream`, within the connect timeout.
+#[cfg(feature = "tls")]
 fn wrap_tls(stream: Stream, host: &str, config: &TransportConfig) -> Result<Stream, Error> {
     let tls = config.tls_config();
     let rustls_config = tls.rustls_config()?;
@@ -553,6 +582,7 @@ fn wrap_tls(stream: Stream, host: &str, config: &TransportConfig) -> Result<Stre
 
 /// Runs the TLS handshake to its end within `deadline`: every socket call gets the time that
 /// is left, so a server that sends two bytes a second cannot stretch it.
+#[cfg(feature = "tls")]
 fn tls_handshake(
     conn: &mut ClientConnection,
     raw: &mut Raw,

@@ -32,6 +32,10 @@
 //! Log output (the `log` facade, target `ws_transport`): `debug` for each address tried, the
 //! proxy used and the TLS version; credentials never appear.
 //!
+//! Cargo features: `tls` (default; without it `wss://` is refused and no rustls is compiled),
+//! `native-roots` (default; the platform's roots), `webpki-roots` (Mozilla's roots compiled
+//! in), `ring` (default) or `aws-lc-rs` (the crypto provider).
+//!
 //! # Example
 //!
 //! A loopback server, and the client reaching it by URL:
@@ -59,6 +63,7 @@
 //! server.join().unwrap()?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod connect;
 mod deadline;
@@ -69,6 +74,7 @@ pub mod socks;
 mod stream;
 #[cfg(unix)]
 mod sys;
+#[cfg(feature = "tls")]
 mod tls;
 mod url;
 
@@ -77,5 +83,6 @@ pub use error::{CertificateProblem, Error, ProxyError, TlsError};
 pub use options::{Keepalive, OptionValue, RawOption, SocketOptions};
 pub use proxy::{NoProxy, Proxy, ProxyConfig, ProxyKind, ProxyStream};
 pub use stream::{ReadHalf, ReadWrite, SendError, ShutdownHandle, Stream, WriteHalf};
+#[cfg(feature = "tls")]
 pub use tls::{CA_BUNDLE_ENV, DangerousTlsConfig, TlsConfig, crypto_provider};
 pub use url::{UrlError, WsUrl};

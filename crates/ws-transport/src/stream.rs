@@ -40,6 +40,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
+#[cfg(feature = "tls")]
 use rustls::ClientConnection;
 
 use crate::deadline::Deadline;
@@ -106,6 +107,7 @@ impl Raw {
         }
     }
 
+    #[cfg(feature = "tls")]
     pub(crate) fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
         match self {
             Self::Tcp(s) => s.set_write_timeout(t),
@@ -284,8 +286,10 @@ struct Shared {
     /// Plain streams: bytes handed over by `offer` while the sink was busy. (TLS keeps them
     /// encrypted inside rustls, which orders them with every other record.)
     handoff: Mutex<Vec<u8>>,
+    #[cfg(feature = "tls")]
     tls: Option<Mutex<ClientConnection>>,
     /// The name the server's certificate was verified for, for TLS errors.
+    #[cfg(feature = "tls")]
     tls_name: String,
     /// Something may be owed to the socket: handed over, left in the backlog, or (TLS)
     /// produced by rustls. Set by whoever leaves bytes behind; cleared only by the sink's
@@ -357,23 +361,15 @@ impl Shared {
     fn collect(&self, sink: &mut Sink) {
         // Cleared before collecting: an offer that lands after this sets it again.
         self.pending.store(false, Ordering::Release);
-        match &self.tls {
-            Some(tls) => {
-                let mut conn = lock(tls);
-                while conn.wants_write() {
-                    // Writing into a `Vec` cannot fail.
-                    if conn.write_tls(&mut sink.backlog).is_err() {
-                        break;
-                    }
-                }
-            }
-            None => {
-                let mut handoff = lock(&self.handoff);
-                if !handoff.is_empty() {
-                    sink.backlog.extend_from_slice(&handoff);
-                    handoff.clear();
-                }
-            }
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            encrypted_into(&mut lock(tls), &mut sink.backlog);
+            return;
+        }
+        let mut handoff = lock(&self.handoff);
+        if !handoff.is_empty() {
+            sink.backlog.extend_from_slice(&handoff);
+            handoff.clear();
         }
     }
 
@@ -435,7 +431,11 @@ impl Shared {
             return Err(SendError::not_sent(e));
         }
         self.offered.store(0, Ordering::Relaxed);
-        let Some(tls) = &self.tls else {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            return self.send_tls(sink, tls, data, wait);
+        }
+        {
             let mut written = 0;
             while written < data.len() {
                 let e = match sink.raw.write_some(&data[written..], wait) {
@@ -455,17 +455,24 @@ impl Shared {
                 self.write_failed(sink, &e);
                 return Err(SendError::committed(e));
             }
-            return Ok(());
-        };
+            Ok(())
+        }
+    }
+
+    /// [`send_locked`](Self::send_locked)'s TLS part: encrypt, then write the records.
+    #[cfg(feature = "tls")]
+    fn send_tls(
+        &self,
+        sink: &mut Sink,
+        tls: &Mutex<ClientConnection>,
+        data: &[u8],
+        wait: &mut Wait,
+    ) -> Result<(), SendError> {
         {
             let mut conn = lock(tls);
             // No buffer limit is set, so rustls takes all of it.
             conn.writer().write_all(data).map_err(SendError::not_sent)?;
-            while conn.wants_write() {
-                if conn.write_tls(&mut sink.backlog).is_err() {
-                    break;
-                }
-            }
+            encrypted_into(&mut conn, &mut sink.backlog);
         }
         // Encrypted records cannot be taken back: from here on the data counts as sent.
         sink.write_backlog(wait).map_err(|e| {
@@ -489,10 +496,14 @@ impl Shared {
                 ),
             ));
         }
-        match &self.tls {
-            Some(tls) => lock(tls).writer().write_all(bytes)?,
-            None => lock(&self.handoff).extend_from_slice(bytes),
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            lock(tls).writer().write_all(bytes)?;
+        } else {
+            lock(&self.handoff).extend_from_slice(bytes);
         }
+        #[cfg(not(feature = "tls"))]
+        lock(&self.handoff).extend_from_slice(bytes);
         self.pending.store(true, Ordering::Release);
         if let Some(sink) = try_lock(&self.sink) {
             self.release(sink);
@@ -561,6 +572,7 @@ impl Shared {
 
     /// Something was produced for the socket outside a write (a TLS alert or key update):
     /// write it if the sink is free, else leave it to its holder.
+    #[cfg(feature = "tls")]
     fn kick(&self) {
         self.pending.store(true, Ordering::Release);
         if let Some(sink) = try_lock(&self.sink) {
@@ -638,9 +650,30 @@ pub struct ReadHalf {
     raw: Raw,
     shared: Arc<Shared>,
     /// TLS only: ciphertext read from the socket; `start..end` is not yet handed to rustls.
+    #[cfg(feature = "tls")]
     pending: Box<[u8]>,
+    #[cfg(feature = "tls")]
     start: usize,
+    #[cfg(feature = "tls")]
     end: usize,
+}
+
+/// What a stream is made with: for TLS, the connection and the name it verified.
+#[cfg(feature = "tls")]
+pub(crate) type TlsParts = Option<(ClientConnection, String)>;
+/// What a stream is made with (never anything: TLS is not built in).
+#[cfg(not(feature = "tls"))]
+pub(crate) type TlsParts = Option<std::convert::Infallible>;
+
+/// Moves the records rustls has ready into `out`.
+#[cfg(feature = "tls")]
+fn encrypted_into(conn: &mut ClientConnection, out: &mut Vec<u8>) {
+    while conn.wants_write() {
+        // Writing into a `Vec` cannot fail.
+        if conn.write_tls(out).is_err() {
+            break;
+        }
+    }
 }
 
 /// The sending side of a [`Stream`]: `Clone + Send + Sync`; clones write in turn, each
@@ -680,18 +713,13 @@ impl std::fmt::Debug for Stream {
 
 impl Stream {
     /// A stream over `raw`; with TLS, the connection and the name it verified.
-    pub(crate) fn new(raw: Raw, tls: Option<(ClientConnection, String)>) -> io::Result<Self> {
+    pub(crate) fn new(raw: Raw, tls: TlsParts) -> io::Result<Self> {
         let (sink, control) = (raw.try_clone()?, raw.try_clone()?);
         Ok(Self::from_parts(raw, sink, control, tls))
     }
 
     /// Builds the halves from three handles on the same socket.
-    fn from_parts(
-        raw: Raw,
-        sink: Raw,
-        control: Raw,
-        tls: Option<(ClientConnection, String)>,
-    ) -> Self {
+    fn from_parts(raw: Raw, sink: Raw, control: Raw, tls: TlsParts) -> Self {
         let (peer, local) = match &raw {
             Raw::Tcp(s) => (s.peer_addr().ok(), s.local_addr().ok()),
             _ => (None, None),
@@ -703,10 +731,12 @@ impl Stream {
                 start: 0,
             }),
             handoff: Mutex::new(Vec::new()),
+            #[cfg(feature = "tls")]
             tls_name: tls
                 .as_ref()
                 .map(|(_, name)| name.clone())
                 .unwrap_or_default(),
+            #[cfg(feature = "tls")]
             tls: tls.map(|(conn, _)| Mutex::new(conn)),
             pending: AtomicBool::new(false),
             offered: AtomicUsize::new(0),
@@ -716,11 +746,16 @@ impl Stream {
             peer,
             local,
         });
+        #[cfg(not(feature = "tls"))]
+        let _ = tls;
         let read = ReadHalf {
             raw,
             shared: Arc::clone(&shared),
+            #[cfg(feature = "tls")]
             pending: Box::default(),
+            #[cfg(feature = "tls")]
             start: 0,
+            #[cfg(feature = "tls")]
             end: 0,
         };
         Self {
@@ -757,6 +792,7 @@ impl Stream {
     }
 
     /// Takes the socket back out of a plain stream so TLS can be laid over it.
+    #[cfg(feature = "tls")]
     pub(crate) fn into_raw(self) -> Raw {
         self.read.raw
     }
@@ -764,11 +800,12 @@ impl Stream {
     /// `true` when TLS is in use.
     #[must_use]
     pub fn is_tls(&self) -> bool {
-        self.read.shared.tls.is_some()
+        self.read.is_tls()
     }
 
     /// The TLS protocol version and cipher suite negotiated, for logs
     /// (`"TLSv1_3 / TLS13_AES_256_GCM_SHA384"`).
+    #[cfg(feature = "tls")]
     #[must_use]
     pub fn tls_description(&self) -> Option<String> {
         let conn = lock(self.read.shared.tls.as_ref()?);
@@ -884,9 +921,13 @@ impl ReadHalf {
     /// `true` when TLS is in use.
     #[must_use]
     pub fn is_tls(&self) -> bool {
-        self.shared.tls.is_some()
+        #[cfg(feature = "tls")]
+        return self.shared.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        false
     }
 
+    #[cfg(feature = "tls")]
     fn read_tls(&mut self, tls: &Mutex<ClientConnection>, buf: &mut [u8]) -> io::Result<usize> {
         // A fatal alert after the handshake (a TLS 1.3 server refusing the client's
         // certificate) is the same typed error as during it, carried inside the I/O error.
@@ -940,16 +981,20 @@ impl ReadHalf {
 }
 
 /// Ciphertext read per socket read: a few maximum-size TLS records.
+#[cfg(feature = "tls")]
 const TLS_READ_CHUNK: usize = 64 * 1024;
 
 impl Read for ReadHalf {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        // The TLS state lives in `shared`, which `read_tls` also reaches through `self`.
-        let shared = Arc::clone(&self.shared);
-        match &shared.tls {
-            Some(tls) => self.read_tls(tls, buf),
-            None => shared.read_raw(&mut self.raw, buf),
+        #[cfg(feature = "tls")]
+        if self.shared.tls.is_some() {
+            // The TLS state lives in `shared`, which `read_tls` also reaches through `self`.
+            let shared = Arc::clone(&self.shared);
+            if let Some(tls) = &shared.tls {
+                return self.read_tls(tls, buf);
+            }
         }
+        self.shared.read_raw(&mut self.raw, buf)
     }
 }
 
@@ -1006,6 +1051,7 @@ impl WriteHalf {
     /// # Errors
     /// The socket's error; a caller-supplied stream gives `Unsupported`.
     pub fn shutdown(&self) -> io::Result<()> {
+        #[cfg(feature = "tls")]
         if let Some(tls) = &self.shared.tls {
             lock(tls).send_close_notify();
             // Best effort: the peer may be gone, or not reading; the shutdown is what matters.

@@ -228,7 +228,7 @@ impl TlsConfig {
     }
 
     fn build(&self) -> Result<ClientConfig, TlsError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = crypto_provider();
         let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
             .map_err(|e| TlsError::Config(e.to_string()))?;
@@ -289,22 +289,53 @@ impl TlsConfig {
             add_dir(&mut store, dir)?;
         }
         if use_platform {
-            let found = rustls_native_certs::load_native_certs();
-            let (added, _) = store.add_parsable_certificates(found.certs);
-            if added == 0 && store.is_empty() {
-                let errors: Vec<String> = found.errors.iter().map(ToString::to_string).collect();
-                return Err(TlsError::NoRoots(format!(
-                    "the platform trust store is empty ({}); give a CA file or set {CA_BUNDLE_ENV}",
-                    if errors.is_empty() {
-                        "no errors".to_string()
-                    } else {
-                        errors.join("; ")
-                    }
-                )));
-            }
+            add_platform_roots(&mut store)?;
         }
         Ok(store)
     }
+}
+
+/// The roots this build trusts without being told: the platform store (`native-roots`),
+/// else, or when that is empty, Mozilla's roots compiled in (`webpki-roots`).
+fn add_platform_roots(store: &mut RootCertStore) -> Result<(), TlsError> {
+    #[cfg(feature = "native-roots")]
+    let native = {
+        let found = rustls_native_certs::load_native_certs();
+        let (added, _) = store.add_parsable_certificates(found.certs);
+        if added > 0 {
+            return Ok(());
+        }
+        let errors: Vec<String> = found.errors.iter().map(ToString::to_string).collect();
+        format!(
+            "the platform trust store is empty ({})",
+            if errors.is_empty() {
+                "no errors".to_string()
+            } else {
+                errors.join("; ")
+            }
+        )
+    };
+    #[cfg(not(feature = "native-roots"))]
+    let native = "built without the `native-roots` feature".to_string();
+    if add_bundled_roots(store) {
+        return Ok(());
+    }
+    Err(TlsError::NoRoots(format!(
+        "{native}; give a CA file or set {CA_BUNDLE_ENV}"
+    )))
+}
+
+/// Mozilla's roots, compiled in with the `webpki-roots` feature.
+#[cfg(feature = "webpki-roots")]
+fn add_bundled_roots(store: &mut RootCertStore) -> bool {
+    store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    true
+}
+
+/// Without the `webpki-roots` feature there are no compiled-in roots.
+#[cfg(not(feature = "webpki-roots"))]
+fn add_bundled_roots(_: &mut RootCertStore) -> bool {
+    false
 }
 
 fn add_pem_certs(store: &mut RootCertStore, pem: &[u8], path: &Path) -> Result<usize, TlsError> {
@@ -563,8 +594,15 @@ fn plain_name(presented: &str) -> String {
     inner.unwrap_or(presented).to_string()
 }
 
-/// The provider this crate uses, for callers building a [`TlsConfig::from_rustls`] config.
+/// The provider this crate uses (`ring`, or `aws-lc-rs` when `ring` is off), for callers
+/// building a [`TlsConfig::from_rustls`] config.
 #[must_use]
 pub fn crypto_provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    #[cfg(feature = "ring")]
+    return Arc::new(rustls::crypto::ring::default_provider());
+    #[cfg(all(feature = "aws-lc-rs", not(feature = "ring")))]
+    return Arc::new(rustls::crypto::aws_lc_rs::default_provider());
 }
+
+#[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
+compile_error!("the `tls` feature needs a crypto provider: enable `ring` or `aws-lc-rs`");
