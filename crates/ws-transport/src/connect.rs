@@ -254,24 +254,33 @@ pub fn connect_tcp(host: &str, port: u16, config: &TransportConfig) -> Result<Tc
             }
         }
     }
-    // Every address timing out is a timeout, however many there were.
-    let all_timed_out = attempts
-        .iter()
-        .all(|(_, e)| e.kind() == io::ErrorKind::TimedOut);
-    if let (true, Some(limit)) = (
-        all_timed_out && !attempts.is_empty(),
-        config.connect_timeout,
-    ) {
-        let each = match attempts.len() {
-            1 => String::new(),
-            n => format!(" (each of {n} addresses)"),
-        };
-        return Err(Error::Timeout {
-            operation: format!("TCP connect to {target}{each}"),
-            limit,
-        });
+    Err(attempts_failed(target, attempts, config.connect_timeout))
+}
+
+/// The error after every address failed: a timeout when every one timed out (however many
+/// there were), else the list of attempts.
+fn attempts_failed(
+    target: String,
+    attempts: Vec<(SocketAddr, io::Error)>,
+    limit: Option<Duration>,
+) -> Error {
+    let all_timed_out = !attempts.is_empty()
+        && attempts
+            .iter()
+            .all(|(_, e)| e.kind() == io::ErrorKind::TimedOut);
+    match limit {
+        Some(limit) if all_timed_out => {
+            let each = match attempts.len() {
+                1 => String::new(),
+                n => format!(" (each of {n} addresses)"),
+            };
+            Error::Timeout {
+                operation: format!("TCP connect to {target}{each}"),
+                limit,
+            }
+        }
+        _ => Error::Connect { target, attempts },
     }
-    Err(Error::Connect { target, attempts })
 }
 
 fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, Error> {
@@ -619,5 +628,35 @@ fn no_addresses(host: &str) -> Error {
     Error::Resolve {
         host: host.to_string(),
         source: io::Error::new(io::ErrorKind::NotFound, "no addresses found"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(addr: &str, kind: io::ErrorKind) -> (SocketAddr, io::Error) {
+        (addr.parse().expect("an address"), io::Error::from(kind))
+    }
+
+    #[test]
+    fn every_address_timing_out_is_a_timeout() {
+        let limit = Some(Duration::from_secs(2));
+        let both = vec![
+            attempt("127.0.0.1:80", io::ErrorKind::TimedOut),
+            attempt("[::1]:80", io::ErrorKind::TimedOut),
+        ];
+        let err = attempts_failed("localhost:80".into(), both, limit);
+        assert!(err.is_timeout(), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "TCP connect to localhost:80 (each of 2 addresses) timed out after 2s"
+        );
+        let mixed = vec![
+            attempt("127.0.0.1:80", io::ErrorKind::TimedOut),
+            attempt("[::1]:80", io::ErrorKind::ConnectionRefused),
+        ];
+        let err = attempts_failed("localhost:80".into(), mixed, limit);
+        assert!(matches!(err, Error::Connect { .. }), "{err:?}");
     }
 }
