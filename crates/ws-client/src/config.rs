@@ -97,6 +97,22 @@ impl Config {
         }
     }
 
+    /// A builder starting from this configuration (to add headers for one connection, say).
+    /// The cookie jar stays shared with this configuration.
+    #[must_use]
+    pub fn to_builder(&self) -> ConfigBuilder {
+        ConfigBuilder {
+            config: self.clone(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// The deadline of [`WebSocket::close`](crate::WebSocket::close).
+    #[must_use]
+    pub fn close_timeout(&self) -> Duration {
+        self.close_timeout
+    }
+
     /// The socket timeout set after the handshake (`None`: block).
     #[must_use]
     pub fn timeout(&self) -> Option<Duration> {

@@ -1077,6 +1077,14 @@ impl Sender {
     /// Encodes under the session lock, writes with only the send lock held: the receiver
     /// can decode (and hand over pongs) while this waits for a full socket.
     fn send_out(&self, out: Out<'_>) -> Result<(), Error> {
+        self.send_out_within(out, None)
+    }
+
+    fn send_out_within(
+        &self,
+        out: Out<'_>,
+        timeout: Option<Option<Duration>>,
+    ) -> Result<(), Error> {
         let shared = &*self.shared;
         let mut frame = lock(&shared.send);
         {
@@ -1084,7 +1092,7 @@ impl Sender {
             out.encode(&mut session, &shared.link)?;
             session.take_output(&mut frame);
         }
-        let result = shared.link.send(&frame, None, out.is_fragment());
+        let result = shared.link.send(&frame, timeout, out.is_fragment());
         frame.clear();
         shared.link.settle(result, &mut lock(&shared.session))
     }
@@ -1128,6 +1136,21 @@ impl Sender {
     /// As [`WebSocket::send`].
     pub fn send_close(&self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.send_out(Out::Close(Some(code), reason))
+    }
+
+    /// [`send_close`](Self::send_close) within `timeout` instead of the write timeout (zero:
+    /// only if the socket takes it at once); for a close that must not wait on a peer that
+    /// does not read.
+    ///
+    /// # Errors
+    /// As [`WebSocket::send`].
+    pub fn send_close_within(
+        &self,
+        code: CloseCode,
+        reason: &str,
+        timeout: Duration,
+    ) -> Result<(), Error> {
+        self.send_out_within(Out::Close(Some(code), reason), Some(Some(timeout)))
     }
 
     /// Shuts the socket down at once; a blocked [`Receiver`] wakes with
