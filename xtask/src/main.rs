@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `ci` | everything a change must pass: fmt, clippy, tests, the full-duplex stress gate, interop, docs, the no_std build, Autobahn, a fuzz smoke run |
 //! | `stress` | the stress gate alone: split halves under load over TCP and TLS for `STRESS_SECONDS` (20) |
+//! | `examples` | runs every ws-client and ws-app example that needs no outside server |
 //! | `features` | `cargo check` of ws-client with each feature set that matters (no TLS, each provider, each root source) |
 //! | `package` | `cargo package` of the published crates, in dependency order |
 //! | `fuzz [--smoke] [TARGET] [--seconds N]` | runs cargo-fuzz targets (installs cargo-fuzz when missing) |
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
         Some("nostd") => nostd(),
         Some("stress") => stress(),
         Some("features") => features(),
+        Some("examples") => examples(),
         Some("package") => package(),
         Some("interop") => interop::interop(),
         Some("autobahn") => autobahn::autobahn(&args[1..]),
@@ -65,8 +67,9 @@ fn main() -> ExitCode {
 
 fn usage() -> &'static str {
     "usage: cargo xtask <task>\n\
-     \n  ci                                   fmt, clippy, features, package, test, stress, interop, doc, nostd, autobahn, fuzz smoke\
+     \n  ci                                   fmt, clippy, features, package, test, stress, examples, interop, doc, nostd, autobahn, fuzz smoke\
      \n  stress                               split halves under load, TCP and TLS, STRESS_SECONDS (20) in release\
+     \n  examples                             run the ws-client and ws-app examples (each on its own loopback server)\
      \n  features                             check ws-client with each feature set (no TLS, ring, aws-lc-rs, roots)\
      \n  package                              cargo package the published crates\
      \n  fuzz [--smoke] [TARGET] [--seconds N] run fuzz targets (all when no TARGET)\
@@ -126,6 +129,7 @@ fn ci() -> Result<(), String> {
     package()?;
     run(&root, "cargo", &["test", "--workspace"], &[])?;
     stress()?;
+    examples()?;
     interop::interop()?;
     run(
         &root,
@@ -144,6 +148,81 @@ fn ci() -> Result<(), String> {
         "\nxtask ci: all steps passed in {:.0} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// Examples that talk to a server they start themselves (or a local stand-in) and end on
+/// their own: `(crate, example)`.
+const EXAMPLES: &[(&str, &str)] = &[
+    ("ws-client", "quickstart"),
+    ("ws-client", "echo_once"),
+    ("ws-client", "headers"),
+    ("ws-client", "timeout"),
+    ("ws-client", "ping_pong"),
+    ("ws-client", "close_codes"),
+    ("ws-client", "mask_key"),
+    ("ws-client", "custom_opcode"),
+    ("ws-client", "unix_socket"),
+    ("ws-app", "basic"),
+    ("ws-app", "headers"),
+    ("ws-app", "custom_headers"),
+    ("ws-app", "subprotocols"),
+    ("ws-app", "suppress_origin"),
+    ("ws-app", "timeout"),
+    ("ws-app", "proxy"),
+    ("ws-app", "ping_pong"),
+    ("ws-app", "skip_utf8"),
+    ("ws-app", "close_code"),
+    ("ws-app", "mask_key"),
+    ("ws-app", "on_open_thread"),
+    ("ws-app", "reconnect"),
+    ("ws-app", "many_apps"),
+];
+
+/// Runs every example that needs no outside server; each must succeed within 60 s.
+fn examples() -> Result<(), String> {
+    let root = root();
+    run(
+        &root,
+        "cargo",
+        &["build", "--examples", "-p", "ws-client", "-p", "ws-app"],
+        &[],
+    )?;
+    for (package, example) in EXAMPLES {
+        let binary = root.join("target/debug/examples").join(example);
+        // Both crates have some example names in common: build each one alone before it runs.
+        run(
+            &root,
+            "cargo",
+            &["build", "-q", "-p", package, "--example", example],
+            &[],
+        )?;
+        let mut child = Command::new(&binary)
+            .current_dir(&root)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("could not start {}: {e}", binary.display()))?;
+        let started = Instant::now();
+        let status = loop {
+            match child.try_wait().map_err(|e| e.to_string())? {
+                Some(status) => break status,
+                None if started.elapsed() > std::time::Duration::from_secs(60) => {
+                    let _ = child.kill();
+                    return Err(format!(
+                        "example {package}/{example} still running after 60 s"
+                    ));
+                }
+                None => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        };
+        if !status.success() {
+            return Err(format!("example {package}/{example} failed: {status}"));
+        }
+        eprintln!(
+            "example {package}/{example}: ok in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     Ok(())
 }
 
