@@ -237,10 +237,18 @@ const FEATURE_SETS: &[&str] = &[
     "aws-lc-rs,webpki-roots",
 ];
 
-/// Checks ws-client (and through it ws-transport) with each feature set that matters.
+/// Checks ws-client and ws-app (and through them ws-transport) with each feature set that
+/// matters.
 fn features() -> Result<(), String> {
     for set in FEATURE_SETS {
-        let mut args = vec!["check", "-p", "ws-client", "--no-default-features"];
+        let mut args = vec![
+            "check",
+            "-p",
+            "ws-client",
+            "-p",
+            "ws-app",
+            "--no-default-features",
+        ];
         if !set.is_empty() {
             args.extend(["--features", set]);
         }
