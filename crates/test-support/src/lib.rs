@@ -195,3 +195,35 @@ where
         },
     }
 }
+
+/// Reads one HTTP request head (up to the blank line) byte by byte, so nothing after it is
+/// taken from the socket.
+pub fn read_head(tcp: &mut std::net::TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if tcp.read(&mut byte).unwrap_or(0) == 0 {
+            break;
+        }
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+/// A peer that answers each of `responses` to one connection in turn (`{port}` in a response
+/// becomes its own port) and records the request heads it saw.
+pub fn http_peer(responses: Vec<String>) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for response in responses {
+            let (mut tcp, _) = listener.accept().unwrap();
+            log.lock().unwrap().push(read_head(&mut tcp));
+            let response = response.replace("{port}", &port.to_string());
+            tcp.write_all(response.as_bytes()).unwrap();
+        }
+    });
+    (port, seen)
+}

@@ -7,39 +7,12 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use test_support::http_peer;
 use ws_client::echo::EchoServer;
 use ws_client::{CloseCode, Config, Error, Message, OpCode, ProxyConfig, State};
 
 fn builder() -> ws_client::ConfigBuilder {
     Config::builder().proxy(ProxyConfig::Direct)
-}
-
-/// A peer that answers each of `responses` to one connection in turn, and records the
-/// requests it saw.
-fn http_peer(responses: Vec<String>) -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for response in responses {
-            let (mut tcp, _) = listener.accept().unwrap();
-            let mut request = Vec::new();
-            let mut byte = [0; 1];
-            while !request.ends_with(b"\r\n\r\n") {
-                if tcp.read(&mut byte).unwrap() == 0 {
-                    break;
-                }
-                request.push(byte[0]);
-            }
-            log.lock()
-                .unwrap()
-                .push(String::from_utf8(request).unwrap());
-            let response = response.replace("{port}", &port.to_string());
-            tcp.write_all(response.as_bytes()).unwrap();
-        }
-    });
-    (port, seen)
 }
 
 #[test]

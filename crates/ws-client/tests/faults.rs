@@ -6,11 +6,10 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use test_support::{Pki, tls_server, within};
+use test_support::{Pki, http_peer, tls_server, within};
 use ws_client::{CloseCode, Config, Error, Limits, Message, ProxyConfig, State, TlsConfig};
 use ws_frame::{Event, Session};
 
@@ -563,33 +562,6 @@ fn close_after_a_failed_send_reports_the_failure() {
         let again = ws.close(CloseCode::NORMAL, "").unwrap_err();
         assert!(again.to_string().contains("already failed"), "{again}");
     });
-}
-
-/// A peer that answers each of `responses` to one connection in turn and records the
-/// requests it saw.
-fn http_peer(responses: Vec<String>) -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for response in responses {
-            let (mut tcp, _) = listener.accept().unwrap();
-            let mut request = Vec::new();
-            let mut byte = [0; 1];
-            while !request.ends_with(b"\r\n\r\n") {
-                if tcp.read(&mut byte).unwrap() == 0 {
-                    break;
-                }
-                request.push(byte[0]);
-            }
-            log.lock()
-                .unwrap()
-                .push(String::from_utf8(request).unwrap());
-            tcp.write_all(response.as_bytes()).unwrap();
-        }
-    });
-    (port, seen)
 }
 
 #[test]

@@ -8,26 +8,13 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use test_support::within;
+use test_support::{read_head, within};
 use ws_client::{
     CloseCode, Config, CookieJar, Error, ErrorKind, Message, OpCode, ProxyConfig, ProxyKind,
 };
 
 fn builder() -> ws_client::ConfigBuilder {
     Config::builder().proxy(ProxyConfig::Direct)
-}
-
-/// Reads one HTTP request head.
-fn read_head(tcp: &mut TcpStream) -> String {
-    let mut request = Vec::new();
-    let mut byte = [0; 1];
-    while !request.ends_with(b"\r\n\r\n") {
-        if tcp.read(&mut byte).unwrap() == 0 {
-            break;
-        }
-        request.push(byte[0]);
-    }
-    String::from_utf8(request).unwrap()
 }
 
 /// What a scripted server answers to one connection.

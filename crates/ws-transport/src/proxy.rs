@@ -8,7 +8,7 @@ use std::io::{self, Read, Write};
 use std::net::{IpAddr, TcpStream};
 use std::time::Duration;
 
-use crate::url::{HostPort, split_host_port, split_userinfo};
+use crate::url::{HostPort, shown_credentials, split_host_port, split_userinfo};
 use crate::{Error, ProxyError, WsUrl};
 
 /// The proxy protocol.
@@ -237,13 +237,7 @@ impl fmt::Debug for Proxy {
             .field("kind", &self.kind)
             .field("host", &self.host)
             .field("port", &self.port)
-            .field(
-                "credentials",
-                &self
-                    .credentials
-                    .as_ref()
-                    .map(|(user, _)| (user, "<redacted>")),
-            )
+            .field("credentials", &shown_credentials(&self.credentials))
             .finish()
     }
 }

@@ -189,13 +189,7 @@ impl fmt::Debug for WsUrl {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("resource", &self.resource)
-            .field(
-                "credentials",
-                &self
-                    .credentials
-                    .as_ref()
-                    .map(|(user, _)| (user, "<redacted>")),
-            )
+            .field("credentials", &shown_credentials(&self.credentials))
             .finish()
     }
 }
@@ -234,6 +228,13 @@ pub(crate) fn split_userinfo(authority: &str) -> (Option<(String, String)>, &str
         }
         None => (None, authority),
     }
+}
+
+/// Credentials as `Debug` shows them: the user, never the password.
+pub(crate) fn shown_credentials(credentials: &Option<(String, String)>) -> Option<(&str, &str)> {
+    credentials
+        .as_ref()
+        .map(|(user, _)| (user.as_str(), "<redacted>"))
 }
 
 /// Formats `host:port` with IPv6 hosts in brackets.
