@@ -1,12 +1,16 @@
-//! `cargo xtask autobahn [--update]`: the Autobahn|Testsuite conformance gate.
+//! `cargo xtask autobahn [--client | --server] [--update]`: the Autobahn|Testsuite
+//! conformance gates, for both roles.
 //!
-//! Installs the fuzzing server with `autobahn/install.sh` (a private Python 2.7, no docker),
-//! starts it on a free loopback port with `autobahn/fuzzingserver.py`, runs
-//! `ws-client`'s `autobahn_client` example against every case, and compares the per-case
-//! verdicts with the committed `autobahn/expected-results.json`. It fails when any case of
-//! 1.*–11.* is not OK (INFORMATIONAL allowed), when a 12.*/13.* case is not UNIMPLEMENTED,
-//! or when any verdict differs from the committed file. `--update` rewrites that file
-//! from the run instead of comparing (the rules above still apply).
+//! Installs Autobahn|Testsuite with `autobahn/install.sh` (a private Python 2.7, no docker).
+//! Client role: starts the fuzzing server on a free loopback port with
+//! `autobahn/fuzzingserver.py` and runs `ws-client`'s `autobahn_client` example against every
+//! case. Server role: starts `ws-handshake`'s `server` example (built from ws-handshake and
+//! ws-frame only) and runs `wstest -m fuzzingclient` against it. Each role's per-case
+//! verdicts are compared with a committed file (`autobahn/expected-results.json`,
+//! `autobahn/expected-results-server.json`). A run fails when any case of 1.*–11.* is not OK
+//! (INFORMATIONAL allowed), when a 12.*/13.* case is not UNIMPLEMENTED, or when any verdict
+//! differs from the committed file. `--update` rewrites the files from the run instead of
+//! comparing (the rules above still apply). Without `--client` or `--server`, both run.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -16,7 +20,28 @@ use std::time::{Duration, Instant};
 
 use crate::{root, run};
 
-const AGENT: &str = "ws-client";
+/// The two roles under test.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Client,
+    Server,
+}
+
+impl Role {
+    fn agent(self) -> &'static str {
+        match self {
+            Self::Client => "ws-client",
+            Self::Server => "ws-server-example",
+        }
+    }
+
+    fn expected_file(self) -> &'static str {
+        match self {
+            Self::Client => "expected-results.json",
+            Self::Server => "expected-results-server.json",
+        }
+    }
+}
 
 /// One case's verdict: (behavior, close behavior).
 type Verdicts = BTreeMap<CaseId, (String, String)>;
@@ -46,24 +71,138 @@ impl std::fmt::Display for CaseId {
 }
 
 pub(crate) fn autobahn(args: &[String]) -> Result<(), String> {
-    let update = match args {
-        [] => false,
-        [flag] if flag == "--update" => true,
-        other => return Err(format!("autobahn takes only --update, not {other:?}")),
-    };
+    let mut update = false;
+    let mut roles = Vec::new();
+    for arg in args {
+        match arg.as_str() {
+            "--update" => update = true,
+            "--client" => roles.push(Role::Client),
+            "--server" => roles.push(Role::Server),
+            other => {
+                return Err(format!(
+                    "autobahn takes --client, --server and --update, not {other:?}"
+                ));
+            }
+        }
+    }
+    if roles.is_empty() {
+        roles = vec![Role::Client, Role::Server];
+    }
     let root = root();
-    let dir = root.join("target").join("autobahn");
     run(&root, "bash", &["autobahn/install.sh"], &[])?;
-    let python = dir.join("home").join("bin").join("python2");
+    for role in roles {
+        let verdicts = match role {
+            Role::Client => client_run(&root)?,
+            Role::Server => server_run(&root)?,
+        };
+        gate(&root, role, &verdicts, update)?;
+    }
+    Ok(())
+}
 
-    let reports = dir.join("reports");
+/// A free loopback port.
+fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+/// A fresh report directory for `role`.
+fn reports_dir(dir: &std::path::Path, role: Role) -> Result<std::path::PathBuf, String> {
+    let reports = dir.join(format!("reports-{}", role.agent()));
     let _ = fs::remove_dir_all(&reports);
     fs::create_dir_all(&reports)
         .map_err(|e| format!("cannot create {}: {e}", reports.display()))?;
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("no free port: {e}"))?;
+    Ok(reports)
+}
+
+/// Waits until `log` shows a line starting with `ready`, or `child` dies, for up to 60 s.
+fn wait_ready(
+    child: &mut std::process::Child,
+    log: &std::path::Path,
+    ready: &str,
+) -> Result<(), String> {
+    let started = Instant::now();
+    loop {
+        let text = fs::read_to_string(log).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| l.starts_with(ready)) {
+            eprintln!("    {line} (log: {})", log.display());
+            return Ok(());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("{} exited with {status}", log.display()));
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            return Err(format!("not ready in 60 s; see {}", log.display()));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Server role: the `server` example under Autobahn's fuzzing client.
+fn server_run(root: &std::path::Path) -> Result<Verdicts, String> {
+    let dir = root.join("target").join("autobahn");
+    let reports = reports_dir(&dir, Role::Server)?;
+    run(
+        root,
+        "cargo",
+        &[
+            "build",
+            "--release",
+            "-p",
+            "ws-handshake",
+            "--example",
+            "server",
+        ],
+        &[],
+    )?;
+    let port = free_port()?;
+    let log_path = dir.join("server-example.log");
+    let log = fs::File::create(&log_path).map_err(|e| format!("cannot create the log: {e}"))?;
+    let binary = root
+        .join("target")
+        .join("release")
+        .join("examples")
+        .join("server");
+    eprintln!("\n==> starting the server example on 127.0.0.1:{port}");
+    let mut server = Command::new(&binary)
+        .args(["--port", &port.to_string()])
+        .stdout(log)
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    wait_ready(&mut server, &log_path, "listening")?;
+    let spec = dir.join("fuzzingclient.json");
+    let spec_text = serde_json::json!({
+        "outdir": reports.display().to_string(),
+        "servers": [{ "agent": Role::Server.agent(), "url": format!("ws://127.0.0.1:{port}") }],
+        "cases": ["*"],
+        "exclude-cases": [],
+        "exclude-agent-cases": {},
+    });
+    fs::write(&spec, spec_text.to_string()).map_err(|e| format!("cannot write spec: {e}"))?;
+    let wstest = dir.join("home").join("bin").join("wstest");
+    let spec = spec.display().to_string();
+    let result = run(
+        root,
+        &wstest.display().to_string(),
+        &["-m", "fuzzingclient", "-s", &spec],
+        &[],
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+    result?;
+    read_report(&reports.join("index.json"), Role::Server.agent())
+}
+
+/// Client role: ws-client's `autobahn_client` example against Autobahn's fuzzing server.
+fn client_run(root: &std::path::Path) -> Result<Verdicts, String> {
+    let dir = root.join("target").join("autobahn");
+    let python = dir.join("home").join("bin").join("python2");
+    let reports = reports_dir(&dir, Role::Client)?;
+    let port = free_port()?;
     let spec = dir.join("spec.json");
     let spec_text = serde_json::json!({
         "url": format!("ws://127.0.0.1:{port}"),
@@ -75,7 +214,7 @@ pub(crate) fn autobahn(args: &[String]) -> Result<(), String> {
     fs::write(&spec, spec_text.to_string()).map_err(|e| format!("cannot write spec: {e}"))?;
 
     run(
-        &root,
+        root,
         "cargo",
         &[
             "build",
@@ -99,28 +238,7 @@ pub(crate) fn autobahn(args: &[String]) -> Result<(), String> {
         .stderr(Stdio::inherit())
         .spawn()
         .map_err(|e| format!("cannot start the fuzzing server: {e}"))?;
-    let started = Instant::now();
-    loop {
-        let text = fs::read_to_string(&log_path).unwrap_or_default();
-        if let Some(line) = text.lines().find(|l| l.starts_with("ready:")) {
-            eprintln!("    {line} (log: {})", log_path.display());
-            break;
-        }
-        if let Ok(Some(status)) = server.try_wait() {
-            return Err(format!(
-                "the fuzzing server exited with {status}; see {}",
-                log_path.display()
-            ));
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            let _ = server.kill();
-            return Err(format!(
-                "the fuzzing server was not ready in 60 s; see {}",
-                log_path.display()
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_ready(&mut server, &log_path, "ready:")?;
 
     let url = format!("ws://127.0.0.1:{port}");
     let client = root
@@ -130,27 +248,38 @@ pub(crate) fn autobahn(args: &[String]) -> Result<(), String> {
         .join("autobahn_client");
     let client = client.display().to_string();
     let result = run(
-        &root,
+        root,
         &client,
         &[],
-        &[("AUTOBAHN_URL", &url), ("AUTOBAHN_AGENT", AGENT)],
+        &[
+            ("AUTOBAHN_URL", &url),
+            ("AUTOBAHN_AGENT", Role::Client.agent()),
+        ],
     );
     let _ = server.kill();
     let _ = server.wait();
     result?;
+    read_report(&reports.join("index.json"), Role::Client.agent())
+}
 
-    let verdicts = read_report(&reports.join("index.json"))?;
-    let mut problems = rule_violations(&verdicts);
-    let expected_path = root.join("autobahn").join("expected-results.json");
+/// Applies the rules and compares with (or, with `update`, rewrites) the committed verdicts.
+fn gate(
+    root: &std::path::Path,
+    role: Role,
+    verdicts: &Verdicts,
+    update: bool,
+) -> Result<(), String> {
+    let mut problems = rule_violations(verdicts);
+    let expected_path = root.join("autobahn").join(role.expected_file());
     if update {
-        fs::write(&expected_path, render(&verdicts))
+        fs::write(&expected_path, render(verdicts))
             .map_err(|e| format!("cannot write {}: {e}", expected_path.display()))?;
         eprintln!("wrote {}", expected_path.display());
     } else {
         let text = fs::read_to_string(&expected_path)
             .map_err(|e| format!("cannot read {}: {e}", expected_path.display()))?;
         let expected = parse_verdicts(&text)?;
-        problems.extend(differences(&expected, &verdicts));
+        problems.extend(differences(&expected, verdicts, role.expected_file()));
     }
     let count = |group: fn(u32) -> bool, verdict: &str| {
         verdicts
@@ -160,7 +289,8 @@ pub(crate) fn autobahn(args: &[String]) -> Result<(), String> {
     };
     let core = |g: u32| g <= 11;
     eprintln!(
-        "autobahn: {} cases; 1-11: OK {}, INFORMATIONAL {}, NON-STRICT {}, FAILED {}; 12-13: UNIMPLEMENTED {}",
+        "autobahn ({}): {} cases; 1-11: OK {}, INFORMATIONAL {}, NON-STRICT {}, FAILED {}; 12-13: UNIMPLEMENTED {}",
+        role.agent(),
         verdicts.len(),
         count(core, "OK"),
         count(core, "INFORMATIONAL"),
@@ -172,21 +302,22 @@ pub(crate) fn autobahn(args: &[String]) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "autobahn: {} problem(s):\n  {}",
+            "autobahn ({}): {} problem(s):\n  {}",
+            role.agent(),
             problems.len(),
             problems.join("\n  ")
         ))
     }
 }
 
-fn read_report(path: &std::path::Path) -> Result<Verdicts, String> {
+fn read_report(path: &std::path::Path, agent: &str) -> Result<Verdicts, String> {
     let text =
         fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let json: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
     let cases = json
-        .get(AGENT)
-        .ok_or_else(|| format!("{} has no results for agent {AGENT}", path.display()))?;
+        .get(agent)
+        .ok_or_else(|| format!("{} has no results for agent {agent}", path.display()))?;
     verdicts_of(cases)
 }
 
@@ -244,7 +375,7 @@ fn rule_violations(verdicts: &Verdicts) -> Vec<String> {
         .collect()
 }
 
-fn differences(expected: &Verdicts, actual: &Verdicts) -> Vec<String> {
+fn differences(expected: &Verdicts, actual: &Verdicts, file: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (id, want) in expected {
         match actual.get(id) {
@@ -257,7 +388,7 @@ fn differences(expected: &Verdicts, actual: &Verdicts) -> Vec<String> {
     }
     for id in actual.keys().filter(|id| !expected.contains_key(id)) {
         out.push(format!(
-            "case {id}: ran but is not in expected-results.json (run with --update)"
+            "case {id}: ran but is not in {file} (run with --update)"
         ));
     }
     out

@@ -110,24 +110,31 @@ pub fn serve<S: Read + Write>(
     session.receive_data(&buf[used..]);
     loop {
         // Each message is copied out of the session (its borrow ends before the send).
-        while let Some(event) = session.next_event()? {
-            match event {
-                Event::Text(text) => {
+        let failed = loop {
+            match session.next_event() {
+                Ok(Some(Event::Text(text))) => {
                     let text = text.to_owned();
                     session.send_text(&text)?;
                 }
-                Event::Binary(_) => {
+                Ok(Some(Event::Binary(_))) => {
                     let data = session.take_message();
                     session.send_binary(&data)?;
                 }
-                _ => {}
+                Ok(Some(_)) => {}
+                Ok(None) => break None,
+                Err(e) => break Some(e),
             }
-        }
+        };
+        // Everything queued goes out, a failure included: the echoes of what came before
+        // the bad frame, then the close frame with the error's code.
         let out = session.pending_output();
         if !out.is_empty() {
             stream.write_all(out)?;
             let n = out.len();
             session.consume_output(n);
+        }
+        if let Some(error) = failed {
+            return Err(error.into());
         }
         if session.close_expected() {
             return Ok(());
