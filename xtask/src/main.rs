@@ -164,16 +164,16 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("ws-client", "custom_opcode"),
     ("ws-client", "unix_socket"),
     ("ws-app", "basic"),
-    ("ws-app", "headers"),
+    ("ws-app", "common_headers"),
     ("ws-app", "custom_headers"),
     ("ws-app", "subprotocols"),
     ("ws-app", "suppress_origin"),
-    ("ws-app", "timeout"),
+    ("ws-app", "on_error_timeout"),
     ("ws-app", "proxy"),
-    ("ws-app", "ping_pong"),
+    ("ws-app", "keepalive"),
     ("ws-app", "skip_utf8"),
     ("ws-app", "close_code"),
-    ("ws-app", "mask_key"),
+    ("ws-app", "custom_mask_key"),
     ("ws-app", "on_open_thread"),
     ("ws-app", "reconnect"),
     ("ws-app", "many_apps"),
@@ -190,7 +190,6 @@ fn examples() -> Result<(), String> {
     )?;
     for (package, example) in EXAMPLES {
         let binary = root.join("target/debug/examples").join(example);
-        // Both crates have some example names in common: build each one alone before it runs.
         run(
             &root,
             "cargo",

@@ -2,7 +2,7 @@
 //! computed before each connect (Python's callable `header=`, for rotating tokens).
 //!
 //! ```sh
-//! cargo run -p ws-app --example headers [-- ws://host:port/path]
+//! cargo run -p ws-app --example common_headers [-- ws://host:port/path]
 //! ```
 
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -2,7 +2,7 @@
 //! purpose (RFC 6455 §10.3): use this for tests and reproductions only.
 //!
 //! ```sh
-//! cargo run -p ws-app --example mask_key [-- ws://host:port/path]
+//! cargo run -p ws-app --example custom_mask_key [-- ws://host:port/path]
 //! ```
 
 use ws_app::WebSocketApp;

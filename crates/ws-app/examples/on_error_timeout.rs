@@ -3,7 +3,7 @@
 //! upgrade, so the handshake times out after a second.
 //!
 //! ```sh
-//! cargo run -p ws-app --example timeout [-- ws://host:port/path]
+//! cargo run -p ws-app --example on_error_timeout [-- ws://host:port/path]
 //! ```
 
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! does not come within the timeout. Shortened here to see a few rounds in a second.
 //!
 //! ```sh
-//! cargo run -p ws-app --example ping_pong [-- ws://host:port/path]
+//! cargo run -p ws-app --example keepalive [-- ws://host:port/path]
 //! ```
 
 use std::time::Duration;
