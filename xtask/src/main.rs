@@ -225,11 +225,16 @@ fn examples() -> Result<(), String> {
     Ok(())
 }
 
-/// The feature combinations users build: no TLS at all, each crypto provider, each source
-/// of roots.
+/// The feature combinations users build: no TLS at all, each feature alone (TLS without a
+/// provider feature uses the process-wide rustls provider), each provider with each source of
+/// roots.
 const FEATURE_SETS: &[&str] = &[
     "",
-    "tls,ring",
+    "tls",
+    "native-roots",
+    "webpki-roots",
+    "ring",
+    "aws-lc-rs",
     "ring,native-roots",
     "ring,webpki-roots",
     "aws-lc-rs,native-roots",

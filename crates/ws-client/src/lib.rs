@@ -24,7 +24,7 @@
 //!
 //! | feature | what it gives |
 //! |---|---|
-//! | `tls` (default) | `wss://` with rustls; without it `wss://` is refused and no TLS code is compiled |
+//! | `tls` (default) | `wss://` with rustls; without it `wss://` is refused and no TLS code is compiled; with it but neither provider feature, the process-wide rustls provider the application installed |
 //! | `native-roots` (default) | trust the platform's certificate store |
 //! | `webpki-roots` | trust Mozilla's roots compiled in (static binaries, containers without a CA store) |
 //! | `ring` (default) | the `ring` crypto provider |

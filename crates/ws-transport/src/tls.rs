@@ -228,7 +228,13 @@ impl TlsConfig {
     }
 
     fn build(&self) -> Result<ClientConfig, TlsError> {
-        let provider = crypto_provider();
+        let provider = crypto_provider().ok_or_else(|| {
+            TlsError::Config(
+                "no crypto provider: enable the `ring` or `aws-lc-rs` feature, or install a \
+                 process-wide rustls provider (CryptoProvider::install_default) first"
+                    .into(),
+            )
+        })?;
         let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
             .map_err(|e| TlsError::Config(e.to_string()))?;
@@ -594,15 +600,16 @@ fn plain_name(presented: &str) -> String {
     inner.unwrap_or(presented).to_string()
 }
 
-/// The provider this crate uses (`ring`, or `aws-lc-rs` when `ring` is off), for callers
-/// building a [`TlsConfig::from_rustls`] config.
+/// The provider this crate uses, for callers building a [`TlsConfig::from_rustls`] config:
+/// `ring` with the `ring` feature, else `aws-lc-rs` with that feature, else the process-wide
+/// default an application installed with rustls's `CryptoProvider::install_default` (any
+/// provider), else `None`.
 #[must_use]
-pub fn crypto_provider() -> Arc<CryptoProvider> {
+pub fn crypto_provider() -> Option<Arc<CryptoProvider>> {
     #[cfg(feature = "ring")]
-    return Arc::new(rustls::crypto::ring::default_provider());
+    return Some(Arc::new(rustls::crypto::ring::default_provider()));
     #[cfg(all(feature = "aws-lc-rs", not(feature = "ring")))]
-    return Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    return Some(Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    #[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
+    CryptoProvider::get_default().cloned()
 }
-
-#[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
-compile_error!("the `tls` feature needs a crypto provider: enable `ring` or `aws-lc-rs`");
