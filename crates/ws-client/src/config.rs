@@ -38,6 +38,8 @@ pub struct Config {
     pub(crate) frame: ws_frame::Config,
     pub(crate) mask_key: Option<MaskFn>,
     pub(crate) http_limits: HttpLimits,
+    #[cfg(feature = "deflate")]
+    pub(crate) compression: Option<ws_deflate::DeflateConfig>,
 }
 
 impl Default for Config {
@@ -59,6 +61,8 @@ impl Default for Config {
             frame: ws_frame::Config::default(),
             mask_key: None,
             http_limits: HttpLimits::default(),
+            #[cfg(feature = "deflate")]
+            compression: None,
         }
     }
 }
@@ -83,6 +87,7 @@ impl fmt::Debug for Config {
             .field("redirect_limit", &self.redirect_limit)
             .field("frame", &self.frame)
             .field("mask_key", &self.mask_key.is_some())
+            .field("compression", &self.compression_offer())
             .finish_non_exhaustive()
     }
 }
@@ -125,6 +130,17 @@ impl Config {
         &self.transport
     }
 
+    /// The `Sec-WebSocket-Extensions` offer, when compression is on.
+    pub(crate) fn compression_offer(&self) -> Option<String> {
+        #[cfg(feature = "deflate")]
+        return self
+            .compression
+            .as_ref()
+            .map(ws_deflate::DeflateConfig::offer);
+        #[cfg(not(feature = "deflate"))]
+        None
+    }
+
     /// The cookie jar connections made with this configuration fill and send from (`None`
     /// when turned off with [`ConfigBuilder::no_cookie_jar`]).
     #[must_use]
@@ -154,6 +170,9 @@ impl Config {
         .subprotocols(self.subprotocols.iter().cloned());
         if let Some(host) = &self.host {
             request = request.host_header(host);
+        }
+        if let Some(offer) = self.compression_offer() {
+            request = request.extensions([offer]);
         }
         if self.suppress_host {
             request = request.suppress_host();
@@ -281,6 +300,23 @@ impl ConfigBuilder {
     #[must_use]
     pub fn host(mut self, host: &str) -> Self {
         self.config.host = Some(host.to_string());
+        self
+    }
+
+    /// Offers permessage-deflate (RFC 7692) with these settings; messages are compressed when
+    /// the server accepts. Default off (as Python, which has no compression), so a plain
+    /// connection is byte for byte unchanged.
+    ///
+    /// ```
+    /// let config = ws_client::Config::builder()
+    ///     .compression(ws_client::DeflateConfig::default())
+    ///     .build()?;
+    /// # Ok::<(), ws_client::Error>(())
+    /// ```
+    #[cfg(feature = "deflate")]
+    #[must_use]
+    pub fn compression(mut self, config: ws_deflate::DeflateConfig) -> Self {
+        self.config.compression = Some(config);
         self
     }
 
@@ -472,23 +508,27 @@ impl ConfigBuilder {
         let probe = ws_transport::WsUrl::parse("ws://example.invalid/")
             .map(|url| config.request(&url, [0; 16], true));
         if let Ok(request) = probe {
-            match request.headers() {
-                Err(e) => self.problems.push(e.to_string()),
-                Ok(headers) => {
-                    if headers
-                        .iter()
-                        .any(|(n, _)| n.eq_ignore_ascii_case("sec-websocket-extensions"))
-                    {
-                        self.problems.push(
-                            "a Sec-WebSocket-Extensions header cannot be set: extensions are \
-                             negotiated by the client, which supports none yet \
-                             (permessage-deflate is planned as Config::compression), and a \
-                             server accepting one would send frames it cannot read"
-                                .into(),
-                        );
-                    }
-                }
+            if let Err(e) = request.headers() {
+                self.problems.push(e.to_string());
             }
+        }
+        let custom = config.headers.iter().map(|(n, _)| n.as_str()).chain(
+            config
+                .header_lines
+                .iter()
+                .map(|l| l.split(':').next().unwrap_or("").trim()),
+        );
+        if custom
+            .into_iter()
+            .any(|n| n.eq_ignore_ascii_case("sec-websocket-extensions"))
+        {
+            self.problems.push(
+                "a Sec-WebSocket-Extensions header cannot be set: extensions are negotiated by \
+                 the client; permessage-deflate is turned on with \
+                 Config::builder().compression(..), and an extension the client does not \
+                 implement would make the server send frames it cannot read"
+                    .into(),
+            );
         }
         if self.problems.is_empty() {
             Ok(config)

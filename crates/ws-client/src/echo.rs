@@ -1,8 +1,8 @@
 //! A small blocking echo server on loopback, built from `ws-handshake`'s server side and a
 //! server-role `ws-frame` session: for examples, tests and benchmarks that need a peer with
 //! no setup. It echoes text and binary messages, answers pings, accepts the client's first
-//! subprotocol and answers the close handshake. One thread per connection; not a production
-//! server.
+//! subprotocol and permessage-deflate when offered, and answers the close handshake. One
+//! thread per connection; not a production server.
 
 use std::io::{self, Read, Write};
 use std::net::TcpListener;
@@ -105,8 +105,19 @@ pub fn serve<S: Read + Write>(
         buf.extend_from_slice(&chunk[..n]);
     };
     let protocol = request.subprotocols.first().map(String::as_str);
-    stream.write_all(&request.accept(protocol, None)?)?;
     let mut session = Session::server(ws_frame::Config::default());
+    // permessage-deflate when the client offers it.
+    #[cfg(feature = "deflate")]
+    let answer = match ws_deflate::DeflateConfig::default().accept_offers(&request.extensions) {
+        Some((answer, extension)) => {
+            session.set_extension(Box::new(extension));
+            Some(answer)
+        }
+        None => None,
+    };
+    #[cfg(not(feature = "deflate"))]
+    let answer: Option<String> = None;
+    stream.write_all(&request.accept(protocol, answer.as_deref())?)?;
     session.receive_data(&buf[used..]);
     loop {
         // Each message is copied out of the session (its borrow ends before the send).

@@ -59,6 +59,10 @@ pub enum Error {
     /// The server's 101 response is invalid, or a request header is (`WebSocketException`
     /// from `_handshake`).
     Handshake(ws_handshake::Error),
+    /// The server's answer to the permessage-deflate offer breaks RFC 7692 (an unknown or
+    /// repeated parameter, a bad window size, ...).
+    #[cfg(feature = "deflate")]
+    Compression(ws_deflate::NegotiationError),
     /// More redirects than `redirect_limit`.
     TooManyRedirects {
         /// The limit.
@@ -160,6 +164,8 @@ impl Error {
             Self::Connect(_) | Self::Io(_) => ErrorKind::Io,
             Self::BadStatus(_) => ErrorKind::BadStatus,
             Self::Handshake(_) => ErrorKind::Handshake,
+            #[cfg(feature = "deflate")]
+            Self::Compression(_) => ErrorKind::Handshake,
             Self::TooManyRedirects { .. } | Self::InsecureRedirect { .. } => ErrorKind::Redirect,
             Self::Url(_) => ErrorKind::Url,
             Self::InvalidConfig(_) => ErrorKind::InvalidConfig,
@@ -352,6 +358,8 @@ impl fmt::Display for Error {
                 }
             }
             Self::Handshake(e) => write!(f, "handshake failed: {e}"),
+            #[cfg(feature = "deflate")]
+            Self::Compression(e) => write!(f, "handshake failed: {e}"),
             Self::TooManyRedirects { limit } => write!(f, "too many redirects: more than {limit}"),
             Self::InsecureRedirect { location } => {
                 write!(f, "refused redirect from wss:// to insecure {location}")
@@ -370,6 +378,8 @@ impl std::error::Error for Error {
             Self::Address(e) | Self::Proxy(e) | Self::Connect(e) => Some(e),
             Self::Tls(e) => Some(e),
             Self::Handshake(e) => Some(e),
+            #[cfg(feature = "deflate")]
+            Self::Compression(e) => Some(e),
             Self::Url(e) => Some(e),
             Self::Io(e) => Some(e),
             Self::ConnectionClosed {

@@ -29,6 +29,7 @@
 //! | `webpki-roots` | trust Mozilla's roots compiled in (static binaries, containers without a CA store) |
 //! | `ring` (default) | the `ring` crypto provider |
 //! | `aws-lc-rs` | the `aws-lc-rs` crypto provider (used when `ring` is off) |
+//! | `deflate` (default) | permessage-deflate, turned on per connection with `Config::builder().compression(..)` |
 //!
 //! # Example
 //!
@@ -66,6 +67,8 @@ pub use ws_frame::{CloseCode, Limits, OpCode, State};
 
 /// This crate's version, for user agents and logs.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+#[cfg(feature = "deflate")]
+pub use ws_deflate::{DeflateConfig, Negotiated};
 /// The codec's error, inside [`Error::Protocol`].
 pub use ws_frame::Error as ProtocolError;
 pub use ws_handshake::{BadStatus, Error as HandshakeError};

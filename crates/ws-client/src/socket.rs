@@ -23,6 +23,9 @@ struct Info {
     tls: bool,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
+    /// The permessage-deflate parameters, when the server accepted compression.
+    #[cfg(feature = "deflate")]
+    compression: Option<ws_deflate::Negotiated>,
 }
 
 /// A connected WebSocket (Python's `WebSocket` after `connect`).
@@ -245,7 +248,24 @@ fn handshake(
         None => Keys::Random(RandomKeys::new()),
     };
     let mut session = Session::client(config.frame, keys);
-    // The first frames may have come in the same read as the 101.
+    #[cfg(feature = "deflate")]
+    let compression = match &config.compression {
+        Some(deflate) => match deflate.accept_response(&accepted.extensions) {
+            Ok(Some(extension)) => {
+                let negotiated = extension.negotiated();
+                session.set_extension(Box::new(extension));
+                Some(negotiated)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                let _ = stream.shutdown();
+                return Err(Error::Compression(e));
+            }
+        },
+        None => None,
+    };
+    // The first frames may have come in the same read as the 101 (compressed already, when
+    // compression was accepted: the extension is in place first).
     session.receive_data(&buf[used..]);
     let info = Arc::new(Info {
         url: url.to_string(),
@@ -255,6 +275,8 @@ fn handshake(
         tls: stream.is_tls(),
         peer: stream.peer_addr(),
         local: stream.local_addr(),
+        #[cfg(feature = "deflate")]
+        compression,
     });
     let (read, write) = stream.split();
     log::debug!(
@@ -901,6 +923,13 @@ impl WebSocket {
     #[must_use]
     pub fn subprotocol(&self) -> Option<&str> {
         self.info.subprotocol.as_deref()
+    }
+
+    /// The permessage-deflate parameters the server accepted (`None`: no compression).
+    #[cfg(feature = "deflate")]
+    #[must_use]
+    pub fn compression(&self) -> Option<ws_deflate::Negotiated> {
+        self.info.compression
     }
 
     /// `true` when the connection uses TLS (Python's `is_ssl`).

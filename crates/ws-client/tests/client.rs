@@ -521,3 +521,28 @@ fn recv_frame_gives_raw_frames_without_answering_pings() {
     let sent = server.join().unwrap();
     assert_ne!(sent.first(), Some(&0x8A), "{sent:02x?}");
 }
+
+#[test]
+fn compression_negotiated_and_round_trips_with_the_echo_server() {
+    let server = EchoServer::start().unwrap();
+    let mut ws = builder()
+        .compression(ws_client::DeflateConfig::default())
+        .build()
+        .unwrap()
+        .connect(&server.url())
+        .unwrap();
+    let negotiated = ws.compression().expect("the echo server accepts deflate");
+    assert_eq!(negotiated.server_max_window_bits, 15);
+    let text = "compress me ".repeat(10_000);
+    ws.send_text(&text).unwrap();
+    assert_eq!(ws.recv().unwrap().as_text(), Some(text.as_str()));
+    let binary: Vec<u8> = (0..200_000u32).map(|i| (i % 7) as u8).collect();
+    ws.send_binary(&binary).unwrap();
+    assert_eq!(ws.recv().unwrap(), Message::Binary(binary));
+    ws.send_text("tiny").unwrap();
+    assert_eq!(ws.recv().unwrap().as_text(), Some("tiny"));
+    ws.close(CloseCode::NORMAL, "").unwrap();
+    // Without the option nothing is offered.
+    let ws = builder().build().unwrap().connect(&server.url()).unwrap();
+    assert_eq!(ws.compression(), None);
+}

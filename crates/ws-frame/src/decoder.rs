@@ -177,12 +177,18 @@ impl Decoder {
         self
     }
 
-    /// RSV bits that a negotiated extension defines (`4` = RSV1, `2` = RSV2, `1` = RSV3);
-    /// frames with other RSV bits set are a protocol error. Default `0`.
+    /// RSV bits that a negotiated extension defines (`4` = RSV1, `2` = RSV2, `1` = RSV3),
+    /// allowed on the first frame of a text or binary message; any other RSV bit, and any on
+    /// a control or continuation frame, is a protocol error. Default `0`.
     #[must_use]
     pub const fn allow_rsv_bits(mut self, bits: u8) -> Self {
         self.allowed_rsv = bits & 0b111;
         self
+    }
+
+    /// Sets [`allow_rsv_bits`](Self::allow_rsv_bits) on a decoder in use.
+    pub fn set_allowed_rsv_bits(&mut self, bits: u8) {
+        self.allowed_rsv = bits & 0b111;
     }
 
     /// The role this decoder checks masking for.
@@ -268,7 +274,13 @@ impl Decoder {
         if let OpCode::Reserved(op) = h.opcode {
             return Err(Error::ReservedOpcode(op));
         }
-        let rsv = h.rsv_bits() & !self.allowed_rsv;
+        // An extension's bits are allowed on a data message's first frame only: never on
+        // control or continuation frames (RFC 7692 §6.1).
+        let allowed = match h.opcode {
+            OpCode::Text | OpCode::Binary => self.allowed_rsv,
+            _ => 0,
+        };
+        let rsv = h.rsv_bits() & !allowed;
         if rsv != 0 {
             return Err(Error::ReservedBits(rsv));
         }

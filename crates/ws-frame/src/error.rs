@@ -75,6 +75,9 @@ pub enum Error {
         /// The configured `max_fragments`.
         limit: u64,
     },
+    /// A negotiated extension could not decode a message (corrupt compressed data): the
+    /// connection is failed with 1007.
+    InvalidExtensionData,
     /// The transport ended before the closing handshake completed (reported as 1006).
     UnexpectedEof,
     /// A close reason given to a send call was over 123 bytes.
@@ -119,9 +122,10 @@ impl Error {
             | Self::ExpectedContinuation(_)
             | Self::InvalidClosePayload
             | Self::InvalidCloseCode(_) => CloseCode::PROTOCOL_ERROR,
-            Self::InvalidCloseReason | Self::InvalidUtf8 { .. } | Self::TruncatedUtf8 { .. } => {
-                CloseCode::INVALID_PAYLOAD
-            }
+            Self::InvalidCloseReason
+            | Self::InvalidUtf8 { .. }
+            | Self::TruncatedUtf8 { .. }
+            | Self::InvalidExtensionData => CloseCode::INVALID_PAYLOAD,
             Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } => CloseCode::MESSAGE_TOO_BIG,
             Self::TooManyFragments { .. } => CloseCode::POLICY_VIOLATION,
             Self::UnexpectedEof => CloseCode::ABNORMAL,
@@ -195,6 +199,9 @@ impl fmt::Display for Error {
             }
             Self::TooManyFragments { count, limit } => {
                 write!(f, "message in too many fragments: {count} > {limit}")
+            }
+            Self::InvalidExtensionData => {
+                f.write_str("a negotiated extension could not decode the message (corrupt data)")
             }
             Self::UnexpectedEof => {
                 f.write_str("connection closed without a close frame (abnormal closure)")

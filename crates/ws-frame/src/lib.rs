@@ -71,6 +71,8 @@ extern crate alloc;
 mod close;
 mod decoder;
 mod error;
+#[cfg(feature = "alloc")]
+mod extension;
 mod header;
 mod mask;
 #[cfg(feature = "alloc")]
@@ -83,6 +85,8 @@ mod utf8;
 pub use close::{CloseCode, MAX_CLOSE_REASON, parse_close_payload};
 pub use decoder::{Decoder, FrameChunk, Limits, Role};
 pub use error::Error;
+#[cfg(feature = "alloc")]
+pub use extension::{Extension, ExtensionError};
 pub use header::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN, Status};
 pub use mask::{apply_mask, apply_mask_bytes};
 #[cfg(feature = "alloc")]

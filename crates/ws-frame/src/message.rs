@@ -4,6 +4,7 @@ use alloc::vec::Vec;
 
 use crate::decoder::FrameChunk;
 use crate::error::Error;
+use crate::extension::{Extension, ExtensionError};
 use crate::opcode::OpCode;
 use crate::utf8::Utf8Validator;
 
@@ -86,6 +87,8 @@ pub struct MessageAssembler {
     size: u64,
     /// Frames of the message in progress.
     fragments: u64,
+    /// The message in progress is encoded by the extension (its first frame had its bits).
+    encoded: bool,
     utf8: Utf8Validator,
 }
 
@@ -109,6 +112,7 @@ impl MessageAssembler {
             kind: None,
             size: 0,
             fragments: 0,
+            encoded: false,
             utf8: Utf8Validator::new(),
         }
     }
@@ -144,6 +148,21 @@ impl MessageAssembler {
     /// or fragment it completes, if any.
     #[inline]
     pub fn push(&mut self, chunk: &FrameChunk, data: &[u8]) -> Result<Option<Assembled>, Error> {
+        self.push_with(chunk, data, None)
+    }
+
+    /// As [`push`](Self::push), with the negotiated [`Extension`]: a message whose first frame
+    /// carries the extension's RSV bits is decoded chunk by chunk as it arrives, and the
+    /// decoded bytes are what the UTF-8 check and the message size limit see (a compressed
+    /// message that would inflate past `max_message_size` stops there, with 1009, before the
+    /// excess is allocated). Such messages are always handed out as [`Source::Buffered`].
+    #[inline]
+    pub fn push_with(
+        &mut self,
+        chunk: &FrameChunk,
+        data: &[u8],
+        extension: Option<&mut (dyn Extension + Send)>,
+    ) -> Result<Option<Assembled>, Error> {
         if self.delivered {
             self.buf.clear();
             self.delivered = false;
@@ -151,6 +170,14 @@ impl MessageAssembler {
         let header = &chunk.header;
         if chunk.is_first {
             self.start_frame(header.opcode, header.payload_len)?;
+            if header.opcode != OpCode::Continuation {
+                self.encoded = extension.is_some() && header.rsv_bits() != 0;
+            }
+        }
+        if self.encoded {
+            if let Some(extension) = extension {
+                return self.push_encoded(chunk, data, extension);
+            }
         }
         let kind = self.kind.ok_or(Error::UnexpectedContinuation)?;
         let whole = chunk.is_first && chunk.is_last && self.buf.is_empty();
@@ -194,6 +221,54 @@ impl MessageAssembler {
             fin: header.fin,
             source,
             needs_utf8_check: deferred,
+        }))
+    }
+
+    /// [`push_with`](Self::push_with) for a message the extension encoded.
+    fn push_encoded(
+        &mut self,
+        chunk: &FrameChunk,
+        data: &[u8],
+        extension: &mut (dyn Extension + Send),
+    ) -> Result<Option<Assembled>, Error> {
+        let kind = self.kind.ok_or(Error::UnexpectedContinuation)?;
+        let header = &chunk.header;
+        let ends_message = chunk.is_last && header.fin;
+        let limit = usize::try_from(self.max_message_size).unwrap_or(usize::MAX);
+        let before = self.buf.len();
+        extension
+            .decode(data, ends_message, &mut self.buf, limit)
+            .map_err(|e| match e {
+                ExtensionError::InvalidData => Error::InvalidExtensionData,
+                ExtensionError::TooLarge => Error::MessageTooLarge {
+                    size: self.max_message_size.saturating_add(1),
+                    limit: self.max_message_size,
+                },
+            })?;
+        if kind == MessageKind::Text && self.validate_utf8 {
+            self.utf8.feed(&self.buf[before..])?;
+            if ends_message {
+                self.utf8.finish()?;
+            }
+        }
+        let item_done = match self.delivery {
+            Delivery::Messages => ends_message,
+            Delivery::Fragments => chunk.is_last,
+        };
+        if ends_message {
+            self.kind = None;
+            self.encoded = false;
+        }
+        if !item_done {
+            return Ok(None);
+        }
+        self.delivered = true;
+        Ok(Some(Assembled {
+            kind,
+            opcode: header.opcode,
+            fin: header.fin,
+            source: Source::Buffered,
+            needs_utf8_check: false,
         }))
     }
 

@@ -1,5 +1,6 @@
 //! The sans-I/O WebSocket connection: bytes in, events and bytes out (RFC 6455 §5–§7).
 
+use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
@@ -8,6 +9,7 @@ use core::ops::Range;
 use crate::close::{CloseCode, MAX_CLOSE_REASON, check_outgoing_close, parse_close_payload};
 use crate::decoder::{Decoder, Limits, Role};
 use crate::error::Error;
+use crate::extension::Extension;
 use crate::header::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use crate::mask::apply_mask;
 use crate::message::{Assembled, Delivery, MessageAssembler, MessageKind, Source};
@@ -220,6 +222,8 @@ pub enum Event<'a> {
 pub struct Session<K = NoMask> {
     rx: Receiver,
     tx: Transmitter<K>,
+    /// The negotiated extension (permessage-deflate), shared by both directions.
+    extension: Option<Box<dyn Extension + Send>>,
 }
 
 /// The receiving half of a session's state.
@@ -250,6 +254,8 @@ struct Transmitter<K> {
     /// The kind of a fragmented message being sent with `send_frame`, and its UTF-8 so far.
     sending: Option<MessageKind>,
     sending_utf8: Utf8Validator,
+    /// Where the extension encodes an outgoing message; kept for the next one.
+    encoded: Vec<u8>,
 }
 
 /// A completed item located in the session's buffers, before it is borrowed as an [`Event`].
@@ -296,8 +302,25 @@ impl<K: MaskKeySource> Session<K> {
                 sent: 0,
                 sending: None,
                 sending_utf8: Utf8Validator::new(),
+                encoded: Vec::new(),
             },
+            extension: None,
         }
+    }
+
+    /// Uses a negotiated extension from now on (permessage-deflate from `ws-deflate`): its RSV
+    /// bits are accepted on the first frame of data messages, inbound messages that carry them
+    /// are decoded as they arrive, and outgoing whole messages are offered to it. Set it
+    /// right after the handshake, before any data.
+    pub fn set_extension(&mut self, extension: Box<dyn Extension + Send>) {
+        self.rx.decoder.set_allowed_rsv_bits(extension.rsv_bits());
+        self.extension = Some(extension);
+    }
+
+    /// The negotiated extension, if one was set.
+    #[must_use]
+    pub fn extension(&self) -> Option<&(dyn Extension + Send)> {
+        self.extension.as_deref()
     }
 
     /// This endpoint's role.
@@ -486,7 +509,12 @@ impl<K: MaskKeySource> Session<K> {
                     return Ok(Some(Ready::Close(range)));
                 }
                 _ => {
-                    if let Some(item) = rx.assembler.push(&chunk, &rx.input[range.clone()])? {
+                    let data = &rx.input[range.clone()];
+                    let extension = self
+                        .extension
+                        .as_deref_mut()
+                        .map(|e| e as &mut (dyn Extension + Send));
+                    if let Some(item) = rx.assembler.push_with(&chunk, data, extension)? {
                         return Ok(Some(Ready::Data(item, range)));
                     }
                 }
@@ -536,14 +564,25 @@ impl<K: MaskKeySource> Session<K> {
         tx.sent = 0;
     }
 
-    /// Queues a text message as one frame.
+    /// Queues a text message as one frame (encoded by the extension, if one is set and takes
+    /// it).
     pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
-        self.tx.send_message(OpCode::Text, text.as_bytes())
+        let extension = self
+            .extension
+            .as_deref_mut()
+            .map(|e| e as &mut (dyn Extension + Send));
+        self.tx
+            .send_message(OpCode::Text, text.as_bytes(), extension)
     }
 
-    /// Queues a binary message as one frame.
+    /// Queues a binary message as one frame (encoded by the extension, if one is set and takes
+    /// it).
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.tx.send_message(OpCode::Binary, data)
+        let extension = self
+            .extension
+            .as_deref_mut()
+            .map(|e| e as &mut (dyn Extension + Send));
+        self.tx.send_message(OpCode::Binary, data, extension)
     }
 
     /// Queues one data frame of a message fragmented by hand: `Text` or `Binary` starts a
@@ -638,12 +677,28 @@ impl<K: MaskKeySource> Transmitter<K> {
         matches!(self.state, State::Open | State::RemoteClosing)
     }
 
-    fn send_message(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+    fn send_message(
+        &mut self,
+        opcode: OpCode,
+        payload: &[u8],
+        extension: Option<&mut (dyn Extension + Send)>,
+    ) -> Result<(), Error> {
         if !self.can_send() {
             return Err(Error::Closed);
         }
         if self.sending.is_some() {
             return Err(Error::MessageInProgress);
+        }
+        if let Some(extension) = extension {
+            let mut encoded = core::mem::take(&mut self.encoded);
+            let result = match extension.encode(payload, &mut encoded) {
+                Some(rsv) => Some(self.write_frame_rsv(true, opcode, rsv, &encoded)),
+                None => None,
+            };
+            self.encoded = encoded;
+            if let Some(result) = result {
+                return result;
+            }
         }
         self.write_frame(true, opcode, payload)
     }
@@ -740,15 +795,28 @@ impl<K: MaskKeySource> Transmitter<K> {
     /// Appends one frame to the output: header, mask key and masked payload together, so a
     /// small message is one write.
     fn write_frame(&mut self, fin: bool, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+        self.write_frame_rsv(fin, opcode, 0, payload)
+    }
+
+    /// [`write_frame`](Self::write_frame) with RSV bits (an extension's).
+    fn write_frame_rsv(
+        &mut self,
+        fin: bool,
+        opcode: OpCode,
+        rsv: u8,
+        payload: &[u8],
+    ) -> Result<(), Error> {
         let mask = match self.role {
             Role::Client => Some(self.keys.next_key()),
             Role::Server => None,
         };
-        encode_frame(
-            &mut self.output,
-            FrameHeader::new(fin, opcode, mask, payload.len() as u64),
-            payload,
-        )
+        let header = FrameHeader {
+            rsv1: rsv & 4 != 0,
+            rsv2: rsv & 2 != 0,
+            rsv3: rsv & 1 != 0,
+            ..FrameHeader::new(fin, opcode, mask, payload.len() as u64)
+        };
+        encode_frame(&mut self.output, header, payload)
     }
 }
 
