@@ -691,10 +691,9 @@ impl<K: MaskKeySource> Transmitter<K> {
         }
         if let Some(extension) = extension {
             let mut encoded = core::mem::take(&mut self.encoded);
-            let result = match extension.encode(payload, &mut encoded) {
-                Some(rsv) => Some(self.write_frame_rsv(true, opcode, rsv, &encoded)),
-                None => None,
-            };
+            let result = extension
+                .encode(payload, &mut encoded)
+                .map(|rsv| self.write_frame_rsv(true, opcode, rsv, &encoded));
             self.encoded = encoded;
             if let Some(result) = result {
                 return result;
