@@ -8,7 +8,7 @@
 //! `AUTOBAHN_URL` names the server (default `ws://127.0.0.1:9001`), `AUTOBAHN_AGENT` the agent
 //! (default `ws-client`). `cargo xtask autobahn` starts the server and runs this.
 
-use ws_client::{Config, Error, Limits, Message};
+use ws_client::{Config, DeflateConfig, Error, Limits, Message};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = std::env::var("AUTOBAHN_URL").unwrap_or_else(|_| "ws://127.0.0.1:9001".into());
@@ -21,6 +21,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .max_message_size(64 << 20),
         )
         .proxy(ws_client::ProxyConfig::Direct)
+        // Cases 12.* and 13.* are permessage-deflate.
+        .compression(DeflateConfig::default())
         .build()?;
 
     let mut ws = config.connect(&format!("{base}/getCaseCount"))?;

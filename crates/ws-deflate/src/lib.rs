@@ -60,6 +60,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
@@ -477,8 +479,7 @@ impl fmt::Debug for PerMessageDeflate {
     }
 }
 
-/// Output is produced in steps of at most this much, so the limit is checked before more is
-/// allocated.
+/// The first step of output space for an inflated message; later steps double it.
 const STEP: usize = 32 * 1024;
 
 impl PerMessageDeflate {
@@ -533,8 +534,10 @@ impl PerMessageDeflate {
                 return Err(ExtensionError::TooLarge);
             }
             if out.len() == out.capacity() {
-                // Grow by doubling, in steps of at most STEP, and never past the limit + 1.
-                let grow = out.len().clamp(256, STEP).min(limit + 1 - out.len());
+                // Grow by doubling (amortized, and a large buffer grows in place where the
+                // allocator can), but never past the limit + 1: the byte past the limit is
+                // how going over it is seen.
+                let grow = out.len().max(STEP).min(limit + 1 - out.len());
                 if grow == 0 {
                     return Err(ExtensionError::TooLarge);
                 }
@@ -616,6 +619,12 @@ impl Extension for PerMessageDeflate {
         }
         if out.ends_with(&TAIL) {
             out.truncate(out.len() - TAIL.len());
+        }
+        if out.is_empty() {
+            // zlib writes nothing for an empty message right after a flush; the receiver
+            // appends the tail to whatever comes, so an empty stored block's header byte is
+            // sent (RFC 7692 §7.2.3.6), which the tail completes.
+            out.push(0x00);
         }
         if self.reset_compress {
             compress.reset();

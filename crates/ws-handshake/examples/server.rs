@@ -1,7 +1,8 @@
-//! A blocking WebSocket echo server built only from `ws-handshake` (the upgrade) and
-//! `ws-frame` (the frames): the loop a server author can start from. One thread per
-//! connection, limits on the request head and on frames and messages, a subprotocol chosen
-//! from a list, and the rules of a correct server loop (see `serve`). `cargo xtask autobahn`
+//! A blocking WebSocket echo server built only from `ws-handshake` (the upgrade), `ws-frame`
+//! (the frames) and `ws-deflate` (compression): the loop a server author can start from. One
+//! thread per connection, limits on the request head and on frames and messages, a
+//! subprotocol chosen from a list, permessage-deflate when offered, and the rules of a
+//! correct server loop (see `serve`). `cargo xtask autobahn`
 //! runs Autobahn|Testsuite's fuzzing client against it.
 //!
 //! ```sh
@@ -17,6 +18,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 
+use ws_deflate::DeflateConfig;
 use ws_frame::{Config, Event, Limits, Session};
 use ws_handshake::{HttpLimits, parse_request, reject_response};
 
@@ -123,9 +125,18 @@ fn serve(mut tcp: TcpStream, options: &Options) -> Result<(), Box<dyn Error>> {
         .iter()
         .find(|p| request.subprotocols.contains(p))
         .map(String::as_str);
-    tcp.write_all(&request.accept(protocol, None)?)?;
-
     let mut session = Session::server(Config::default().limits(options.limits));
+    // permessage-deflate when the client offers it (ws-deflate picks the first offer it can
+    // take and answers it).
+    let answer = match DeflateConfig::default().accept_offers(&request.extensions) {
+        Some((answer, extension)) => {
+            session.set_extension(Box::new(extension));
+            Some(answer)
+        }
+        None => None,
+    };
+    tcp.write_all(&request.accept(protocol, answer.as_deref())?)?;
+
     session.receive_data(&head[used..]);
     loop {
         let failed = loop {

@@ -93,6 +93,10 @@ struct Args {
     /// Send stdin lines as binary messages instead of text
     #[arg(long)]
     binary: bool,
+
+    /// Offer permessage-deflate compression (RFC 7692)
+    #[arg(long)]
+    compress: bool,
 }
 
 /// Python's `-v` takes `-v`, `-v 2` and `-vv`; clap's optional values need `=`, so the
@@ -181,6 +185,9 @@ fn config(args: &Args) -> Result<Config, Error> {
             .disable_certificate_verification()
             .dangerous()
             .disable_hostname_verification();
+    }
+    if args.compress {
+        builder = builder.compression(ws_client::DeflateConfig::default());
     }
     builder.tls(tls).build()
 }

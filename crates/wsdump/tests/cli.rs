@@ -458,6 +458,40 @@ fn proxies_given_with_p_carry_the_connection() {
 }
 
 #[test]
+fn compress_offers_deflate_and_messages_still_read_as_text() {
+    let (url, request) = peer(None, |tcp, session| {
+        // This peer does not take the offer: the exchange is plain, and says so.
+        session.send_text("plain").unwrap();
+        flush(tcp, session);
+        until_close(tcp, session);
+    });
+    let out = wsdump(&[&url, "-r", "--compress", "--eof-wait", "1"], b"");
+    assert_eq!(stdout(&out), "plain\n");
+    assert!(
+        request
+            .lock()
+            .unwrap()
+            .contains("Sec-WebSocket-Extensions: permessage-deflate")
+    );
+    // The echo server takes it: compressed both ways.
+    let server = EchoServer::start().unwrap();
+    let text = "compressible ".repeat(100);
+    let out = wsdump(
+        &[
+            &server.url(),
+            "-r",
+            "--compress",
+            "-t",
+            &text,
+            "--eof-wait",
+            "1",
+        ],
+        b"",
+    );
+    assert_eq!(stdout(&out), format!("{text}\n"));
+}
+
+#[test]
 fn help_lists_every_python_flag() {
     let out = wsdump(&["--help"], b"");
     let help = stdout(&out);
