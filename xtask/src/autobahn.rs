@@ -4,7 +4,7 @@
 //! Installs Autobahn|Testsuite with `autobahn/install.sh` (a private Python 2.7, no docker).
 //! Client role: starts the fuzzing server on a free loopback port with
 //! `autobahn/fuzzingserver.py` and runs `ws-client`'s `autobahn_client` example against every
-//! case. Server role: starts `ws-handshake`'s `server` example (built from ws-handshake and
+//! case. Server role: starts `ws-deflate`'s `server` example (built from ws-handshake and
 //! ws-frame only) and runs `wstest -m fuzzingclient` against it. Each role's per-case
 //! verdicts are compared with a committed file (`autobahn/expected-results.json`,
 //! `autobahn/expected-results-server.json`). A run fails when any case of 1.*–11.* is not OK

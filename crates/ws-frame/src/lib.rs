@@ -28,10 +28,10 @@
 //! caller supplies a [`MaskKeySource`]), timers, and compression (a later `ws-deflate` uses
 //! [`Decoder::allow_rsv_bits`]).
 //!
-//! A whole blocking server built from this crate and `ws-handshake`, with the rules of a
+//! A whole blocking server built from this crate, `ws-handshake` and `ws-deflate`, with the rules of a
 //! correct server loop (write what the session queued after every batch of events, and on
-//! an error write it all, the close frame included, before closing), is `ws-handshake`'s
-//! `server` example (`cargo run -p ws-handshake --example server`); Autobahn|Testsuite's
+//! an error write it all, the close frame included, before closing), is `ws-deflate`'s
+//! `server` example (`cargo run -p ws-deflate --example server`); Autobahn|Testsuite's
 //! fuzzing client gates it in CI.
 //!
 //! Without `alloc` (`default-features = false`) the header codec, masking, close codes, the

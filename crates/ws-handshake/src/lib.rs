@@ -26,9 +26,10 @@
 //! Out of scope: sockets and TLS (`ws-transport`), following redirects and cookie jars
 //! (`ws-client`), extension semantics (permessage-deflate later).
 //!
-//! A complete blocking server (this crate's upgrade, `ws-frame`'s session, one thread per
-//! connection, limits, subprotocol choice) is the `server` example:
-//! `cargo run -p ws-handshake --example server -- --port 9001`. Its loop's rules are written
+//! A complete blocking server (this crate's upgrade, `ws-frame`'s session, `ws-deflate`'s
+//! compression, one thread per connection, limits, subprotocol choice) is `ws-deflate`'s
+//! `server` example:
+//! `cargo run -p ws-deflate --example server -- --port 9001`. Its loop's rules are written
 //! on its `serve` function; Autobahn|Testsuite's fuzzing client runs against it in CI.
 //!
 //! # Example

@@ -6,7 +6,7 @@
 //! runs Autobahn|Testsuite's fuzzing client against it.
 //!
 //! ```sh
-//! cargo run --release -p ws-handshake --example server -- [--port 9001] \
+//! cargo run --release -p ws-deflate --example server -- [--port 9001] \
 //!     [--max-message-size BYTES] [--protocols chat,superchat] [--connections N]
 //! ```
 //!
