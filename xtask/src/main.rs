@@ -261,8 +261,45 @@ fn features() -> Result<(), String> {
     Ok(())
 }
 
+/// The crates `package` publishes, in dependency order.
+const PUBLISHED: &[&str] = &[
+    "ws-frame",
+    "ws-handshake",
+    "ws-deflate",
+    "ws-transport",
+    "ws-client",
+    "ws-app",
+    "wsdump",
+];
+
 /// Packages the published crates in dependency order, building each from its tarball.
+///
+/// Cargo verifies a crate against the others through a local registry in `target/package`,
+/// and unpacks those into `$CARGO_HOME/registry/src/-<hash>/` keyed by that registry's path,
+/// which never changes: an unpacked copy from an earlier run would be reused as it was. Those
+/// copies (only ours, only in local registries, whose directories start with `-`) are
+/// removed first.
 fn package() -> Result<(), String> {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    if let Some(src) = cargo_home.map(|h| h.join("registry").join("src")) {
+        let local = std::fs::read_dir(&src)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with('-'));
+        for registry in local {
+            for name in PUBLISHED {
+                let stale = registry
+                    .path()
+                    .join(format!("{name}-{}", env!("CARGO_PKG_VERSION")));
+                if stale.is_dir() {
+                    let _ = std::fs::remove_dir_all(&stale);
+                }
+            }
+        }
+    }
     run(
         &root(),
         "cargo",
