@@ -32,6 +32,7 @@ const FUZZ_TARGETS: &[&str] = &[
     "socks_reply",
     "proxy_exchange",
     "client_io",
+    "session_deflate",
 ];
 
 /// Seconds per target in a smoke run.
