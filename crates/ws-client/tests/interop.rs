@@ -62,3 +62,35 @@ fn python_websockets_tls() {
         &format!("wss://{}/", var("WS_INTEROP_WEBSOCKETS_TLS")),
     );
 }
+
+#[test]
+#[ignore = "needs the peers of `cargo xtask interop`"]
+fn python_websockets_compressed() {
+    // websockets negotiates permessage-deflate by default.
+    let config = Config::builder()
+        .proxy(ProxyConfig::Direct)
+        .subprotocols(["chat"])
+        .compression(ws_client::DeflateConfig::default())
+        .timeout(Some(Duration::from_secs(10)))
+        .build()
+        .unwrap();
+    let url = format!("ws://{}/", var("WS_INTEROP_WEBSOCKETS"));
+    let ws = config.connect(&url).unwrap();
+    let negotiated = ws.compression().expect("websockets accepts permessage-deflate");
+    let answer = ws
+        .headers()
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("sec-websocket-extensions"))
+        .map(|(_, value)| value.clone())
+        .unwrap();
+    assert!(answer.starts_with("permessage-deflate"), "{answer}");
+    eprintln!("websockets answered {answer:?}: {negotiated:?}");
+    drop(ws);
+    exercise(&config, &url);
+    // Compressible text both ways.
+    let mut ws = config.connect(&url).unwrap();
+    let text = "{\"price\": 101.25, \"size\": 3} ".repeat(2000);
+    ws.send_text(&text).unwrap();
+    assert_eq!(ws.recv().unwrap().as_text(), Some(text.as_str()));
+    ws.close(CloseCode::NORMAL, "").unwrap();
+}
