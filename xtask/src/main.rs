@@ -2,15 +2,16 @@
 //!
 //! | task | what it does |
 //! |---|---|
-//! | `ci` | everything a change must pass: fmt, clippy, tests, the full-duplex stress gate, interop, docs, the no_std build, Autobahn, a fuzz smoke run |
+//! | `ci` | everything a change must pass: fmt, clippy (both workspaces), feature sets, packaging, tests, the full-duplex stress gate, examples, interop, docs, the no_std build, one row of the loopback comparison, Autobahn (`--quick`), a fuzz smoke run |
 //! | `stress` | the stress gate alone: split halves under load over TCP and TLS for `STRESS_SECONDS` (20) |
 //! | `examples` | runs every ws-client and ws-app example that needs no outside server |
 //! | `features` | `cargo check` of ws-client with each feature set that matters (no TLS, each provider, each root source) |
 //! | `package` | `cargo package` of the published crates, in dependency order |
 //! | `fuzz [--smoke] [TARGET] [--seconds N]` | runs cargo-fuzz targets (installs cargo-fuzz when missing) |
 //! | `bench [ARGS]` | runs the criterion benchmarks (`ARGS` go to criterion, e.g. a filter) |
+//! | `bench --compare [--reps N] [FILTER...]` | the loopback comparison against raw TCP, tungstenite and fastwebsockets (`benches/compare`), ws-client built as a user's `Cargo.toml` builds it |
 //! | `nostd` | builds `ws-frame` without `std` and without `alloc` |
-//! | `autobahn [--update]` | installs the Autobahn fuzzing server, runs every case against `ws-client`, compares with `autobahn/expected-results.json` |
+//! | `autobahn [--client\|--server] [--quick] [--update]` | installs Autobahn\|Testsuite, runs its cases against `ws-client` (client role) and the `ws-deflate` server example (server role), compares with `autobahn/expected-results*.json`; `--quick` (in `ci`) skips the large compression cases |
 //! | `interop` | installs real proxies (tinyproxy, dante, microsocks, pproxy) and runs the ignored interop tests against them |
 
 mod autobahn;
@@ -68,16 +69,18 @@ fn main() -> ExitCode {
 
 fn usage() -> &'static str {
     "usage: cargo xtask <task>\n\
-     \n  ci                                   fmt, clippy, features, package, test, stress, examples, interop, doc, nostd, autobahn, fuzz smoke\
+     \n  ci                                   fmt, clippy, features, package, test, stress, examples, interop, doc, nostd, compare row, autobahn --quick, fuzz smoke\
      \n  stress                               split halves under load, TCP and TLS, STRESS_SECONDS (20) in release\
      \n  examples                             run the ws-client and ws-app examples (each on its own loopback server)\
      \n  features                             check ws-client with each feature set (no TLS, ring, aws-lc-rs, roots)\
      \n  package                              cargo package the published crates\
      \n  fuzz [--smoke] [TARGET] [--seconds N] run fuzz targets (all when no TARGET)\
      \n  bench [CRITERION ARGS]               run the criterion benchmarks\
+     \n  bench --compare [--reps N] [FILTER]  loopback comparison: raw TCP, tungstenite, fastwebsockets\
      \n  nostd                                build ws-frame without std and alloc\
      \n  interop                              real proxies on loopback + the ignored interop tests\
-     \n  autobahn [--update]                  Autobahn|Testsuite against ws-client, diffed with autobahn/expected-results.json"
+     \n  autobahn [--client|--server] [--quick] [--update]\
+     \n                                       Autobahn|Testsuite, both roles, diffed with autobahn/expected-results*.json"
 }
 
 /// The workspace root (the parent of this crate's directory).
@@ -126,6 +129,15 @@ fn ci() -> Result<(), String> {
         ],
         &[],
     )?;
+    // The comparison harness is a workspace of its own: the same checks, and one short row.
+    let compare_dir = root.join("benches").join("compare");
+    run(&compare_dir, "cargo", &["fmt", "--all", "--check"], &[])?;
+    run(
+        &compare_dir,
+        "cargo",
+        &["clippy", "--all-targets", "--", "-D", "warnings"],
+        &[],
+    )?;
     features()?;
     package()?;
     run(&root, "cargo", &["test", "--workspace"], &[])?;
@@ -139,7 +151,12 @@ fn ci() -> Result<(), String> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     nostd()?;
-    autobahn::autobahn(&[])?;
+    compare(&[
+        "--reps".to_string(),
+        "1".to_string(),
+        "echo 1 KiB".to_string(),
+    ])?;
+    autobahn::autobahn(&["--quick".to_string()])?;
     fuzz(&FuzzOptions {
         smoke: true,
         target: None,
@@ -364,9 +381,32 @@ fn nostd() -> Result<(), String> {
 }
 
 fn bench(args: &[String]) -> Result<(), String> {
+    if args.first().map(String::as_str) == Some("--compare") {
+        return compare(&args[1..]);
+    }
     let mut cargo_args = vec!["bench", "-p", "ws-benches", "--"];
     cargo_args.extend(args.iter().map(String::as_str));
     run(&root(), "cargo", &cargo_args, &[])
+}
+
+/// The loopback comparison. `benches/compare` is a workspace of its own, and ws-client's
+/// client process is built in a cargo invocation of its own, so its features are exactly a
+/// user's: nothing from the peers or from the main workspace is unified in.
+fn compare(args: &[String]) -> Result<(), String> {
+    let dir = root().join("benches").join("compare");
+    for package in ["compare-ours", "compare-driver"] {
+        run(&dir, "cargo", &["build", "--release", "-p", package], &[])?;
+    }
+    let release = dir.join("target").join("release");
+    let ours = release.join("compare-ours").display().to_string();
+    let mut driver_args = vec!["--ours", ours.as_str()];
+    driver_args.extend(args.iter().map(String::as_str));
+    run(
+        &dir,
+        &release.join("compare").display().to_string(),
+        &driver_args,
+        &[],
+    )
 }
 
 struct FuzzOptions<'a> {

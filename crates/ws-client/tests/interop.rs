@@ -76,7 +76,9 @@ fn python_websockets_compressed() {
         .unwrap();
     let url = format!("ws://{}/", var("WS_INTEROP_WEBSOCKETS"));
     let ws = config.connect(&url).unwrap();
-    let negotiated = ws.compression().expect("websockets accepts permessage-deflate");
+    let negotiated = ws
+        .compression()
+        .expect("websockets accepts permessage-deflate");
     let answer = ws
         .headers()
         .iter()

@@ -131,8 +131,6 @@ pub enum NegotiationError {
         /// The value as sent (`None`: none).
         value: Option<String>,
     },
-    /// `client_max_window_bits` in the answer, which the offer did not include.
-    NotOffered(String),
     /// A window larger than the offer allowed.
     AboveOffer {
         /// The parameter.
@@ -161,12 +159,6 @@ impl fmt::Display for NegotiationError {
                 name,
                 value: Some(value),
             } => write!(f, "permessage-deflate: invalid value {value:?} for {name}"),
-            Self::NotOffered(name) => {
-                write!(
-                    f,
-                    "permessage-deflate: {name} in the answer but not in the offer"
-                )
-            }
             Self::AboveOffer {
                 name,
                 value,
@@ -330,8 +322,8 @@ impl DeflateConfig {
     ///
     /// # Errors
     /// [`NegotiationError`] naming what breaks RFC 7692 §7: an unknown or repeated
-    /// parameter, a bad value, `client_max_window_bits` not offered, a window above the
-    /// offer; the handshake fails with it.
+    /// parameter, a bad value, a window above the offer; the handshake fails with it. (The
+    /// offer always includes `client_max_window_bits`, so the server may always answer it.)
     pub fn accept_response(
         &self,
         answer: &[Offer],

@@ -1,0 +1,277 @@
+//! The loopback comparison: ws-client against raw TCP, tungstenite and fastwebsockets, in one
+//! run with interleaved repetitions.
+//!
+//! ```sh
+//! cargo xtask bench --compare                 # builds both binaries, runs every row
+//! compare --ours PATH [--reps N] [FILTER...]  # what xtask runs; FILTER matches "recv 16 B"
+//! compare client NAME SCENARIO SIZE COUNT PORT  # one peer client run (the driver's child)
+//! ```
+//!
+//! For each row, each repetition runs every client once, in an order that rotates from one
+//! repetition to the next, each in its own process against a fresh server thread of this
+//! process. A row reports ws-client's median rate and, per peer, the median of the
+//! per-repetition ratios (ws-client ÷ peer) with their minimum and maximum: the spread.
+//! The idle row reports resident memory per open connection instead (lower is better).
+
+mod peers;
+mod server;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use compare_proto::Scenario;
+
+/// The clients of a row, ws-client first.
+const CLIENTS: [&str; 4] = ["ws-client", "raw", "tungstenite", "fastwebsockets"];
+
+/// A client run that takes longer than this is a hang: it is killed and the run fails.
+const WATCHDOG: Duration = Duration::from_secs(120);
+
+/// (scenario, message size, messages per run): a run takes a fraction of a second.
+const ROWS: &[(Scenario, usize, usize)] = &[
+    (Scenario::Recv, 16, 1_000_000),
+    (Scenario::Recv, 128, 500_000),
+    (Scenario::Recv, 1 << 10, 200_000),
+    (Scenario::Recv, 16 << 10, 20_000),
+    (Scenario::Recv, 64 << 10, 5_000),
+    (Scenario::Recv, 1 << 20, 300),
+    (Scenario::RecvAscii, 16 << 10, 20_000),
+    (Scenario::RecvMixed, 16 << 10, 20_000),
+    (Scenario::RecvMixed, 1 << 20, 300),
+    (Scenario::Send, 16, 250_000),
+    (Scenario::Send, 128, 200_000),
+    (Scenario::Send, 1 << 10, 100_000),
+    (Scenario::Send, 16 << 10, 20_000),
+    (Scenario::Send, 64 << 10, 5_000),
+    (Scenario::Send, 1 << 20, 300),
+    (Scenario::SendBatch, 16, 1_000_000),
+    (Scenario::SendBatch, 128, 500_000),
+    (Scenario::SendBatch, 1 << 10, 200_000),
+    (Scenario::SendBatch, 16 << 10, 20_000),
+    (Scenario::SendBatch, 64 << 10, 5_000),
+    (Scenario::SendBatch, 1 << 20, 300),
+    (Scenario::Echo, 16, 20_000),
+    (Scenario::Echo, 1 << 10, 20_000),
+    (Scenario::Idle, 0, 1_000),
+];
+
+fn human(size: usize) -> String {
+    match size {
+        0 => "-".to_string(),
+        s if s >= 1 << 20 => format!("{} MiB", s >> 20),
+        s if s >= 1 << 10 => format!("{} KiB", s >> 10),
+        s => format!("{s} B"),
+    }
+}
+
+fn rate(value: f64) -> String {
+    match value {
+        v if v >= 1e6 => format!("{:.2} M", v / 1e6),
+        v if v >= 1e3 => format!("{:.1} k", v / 1e3),
+        v => format!("{v:.0}"),
+    }
+}
+
+/// Runs one client process for one row; returns messages per second (bytes per connection
+/// for the idle row).
+fn run_client(
+    ours: &str,
+    client: &str,
+    scenario: Scenario,
+    size: usize,
+    count: usize,
+) -> Result<f64, String> {
+    let (port, server) = server::start(scenario, size, count, client == "raw");
+    let args = [
+        scenario.name().to_string(),
+        size.to_string(),
+        count.to_string(),
+        port.to_string(),
+    ];
+    let mut command = if client == "ws-client" {
+        Command::new(ours)
+    } else {
+        let mut command = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+        command.args(["client", client]);
+        command
+    };
+    let mut child = command
+        .args(&args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {client}: {e}"))?;
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if started.elapsed() > WATCHDOG {
+            let _ = child.kill();
+            return Err(format!(
+                "{client} {} {}: no result in {WATCHDOG:?}",
+                scenario.name(),
+                human(size)
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let mut out = String::new();
+    if let Some(mut stdout) = child.stdout.take() {
+        let _ = stdout.read_to_string(&mut out);
+    }
+    if !status.success() {
+        return Err(format!(
+            "{client} {} {}: {status}",
+            scenario.name(),
+            human(size)
+        ));
+    }
+    server
+        .join()
+        .map_err(|_| format!("the server of {client} {} failed", scenario.name()))?;
+    let value: f64 = out
+        .trim()
+        .parse()
+        .map_err(|_| format!("{client}: not a number: {out:?}"))?;
+    Ok(if scenario == Scenario::Idle {
+        value
+    } else {
+        count as f64 / (value / 1e9)
+    })
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+struct Options {
+    ours: String,
+    reps: usize,
+    filters: Vec<String>,
+}
+
+fn parse_options() -> Result<Options, String> {
+    let mut options = Options {
+        ours: String::new(),
+        reps: 5,
+        filters: Vec::new(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--ours" => options.ours = args.next().ok_or("--ours needs a path")?,
+            "--reps" => {
+                let n = args.next().ok_or("--reps needs a number")?;
+                options.reps = n
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| format!("--reps needs a positive number, not {n:?}"))?;
+            }
+            _ => options.filters.push(arg),
+        }
+    }
+    if options.ours.is_empty() {
+        return Err("--ours PATH (the compare-ours binary) is required".to_string());
+    }
+    Ok(options)
+}
+
+fn compare(options: &Options) -> Result<(), String> {
+    println!(
+        "{} repetitions per row, clients in rotating order; ratio = ws-client ÷ peer, median \
+         of the per-repetition ratios (min–max)\n",
+        options.reps
+    );
+    println!(
+        "| scenario | size | ws-client msg/s | vs raw TCP | vs tungstenite | vs fastwebsockets |"
+    );
+    println!("|---|---|---:|---:|---:|---:|");
+    let mut idle_rows = Vec::new();
+    for &(scenario, size, count) in ROWS {
+        let label = format!("{} {}", scenario.name(), human(size));
+        if !options.filters.is_empty()
+            && !options.filters.iter().any(|f| label.contains(f.as_str()))
+        {
+            continue;
+        }
+        let mut results = vec![Vec::new(); CLIENTS.len()];
+        for rep in 0..options.reps {
+            for i in 0..CLIENTS.len() {
+                let which = (i + rep) % CLIENTS.len();
+                let value = run_client(&options.ours, CLIENTS[which], scenario, size, count)?;
+                results[which].push(value);
+            }
+        }
+        if scenario == Scenario::Idle {
+            idle_rows.push(results);
+            continue;
+        }
+        let mut cells = Vec::new();
+        for peer in 1..CLIENTS.len() {
+            let mut ratios: Vec<f64> = results[0]
+                .iter()
+                .zip(&results[peer])
+                .map(|(ours, theirs)| ours / theirs)
+                .collect();
+            let (low, high) = (
+                ratios.iter().copied().fold(f64::INFINITY, f64::min),
+                ratios.iter().copied().fold(0.0, f64::max),
+            );
+            let mid = median(&mut ratios);
+            let theirs = median(&mut results[peer].clone());
+            cells.push(format!(
+                "{mid:.2}× ({low:.2}–{high:.2}) of {}",
+                rate(theirs)
+            ));
+        }
+        println!(
+            "| {} | {} | {} | {} |",
+            scenario.name(),
+            human(size),
+            rate(median(&mut results[0].clone())),
+            cells.join(" | ")
+        );
+    }
+    for results in idle_rows {
+        println!(
+            "\nResident memory per idle connection (1,000 open, RSS growth ÷ 1,000; median):\n"
+        );
+        println!("| client | bytes per connection |");
+        println!("|---|---:|");
+        for (name, mut values) in CLIENTS.iter().zip(results) {
+            let label = if *name == "raw" {
+                "raw TCP socket"
+            } else {
+                name
+            };
+            println!("| {label} | {:.0} |", median(&mut values));
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let result = if args.get(1).map(String::as_str) == Some("client") {
+        let name = args.get(2).cloned().unwrap_or_default();
+        let client: fn(compare_proto::Args) -> Result<(), String> = match name.as_str() {
+            "raw" => peers::raw,
+            "tungstenite" => peers::tungstenite,
+            "fastwebsockets" => peers::fastwebsockets,
+            other => {
+                eprintln!("compare: no peer client named {other:?}");
+                std::process::exit(2);
+            }
+        };
+        compare_proto::Args::parse(args.into_iter().skip(3)).and_then(client)
+    } else {
+        parse_options().and_then(|options| compare(&options))
+    };
+    if let Err(message) = result {
+        eprintln!("compare: {message}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,64 @@
+//! ws-client's client process for the loopback comparison (see `compare-proto`), built with
+//! nothing but ws-client's default features, as a user's `Cargo.toml` builds it.
+
+use compare_proto::{Args, DONE, Scenario, client_main, idle, timed};
+use ws_client::{Config, Message, ProxyConfig, WebSocket};
+
+fn connect(args: &Args) -> Result<WebSocket, String> {
+    Config::builder()
+        .proxy(ProxyConfig::Direct)
+        .build()
+        .and_then(|config| config.connect(&args.url()))
+        .map_err(|e| format!("connect: {e}"))
+}
+
+fn expect_done(ws: &mut WebSocket) {
+    let done = ws.recv().expect("done");
+    assert_eq!(done.as_bytes(), DONE);
+}
+
+fn run(args: Args) -> Result<(), String> {
+    if args.scenario == Scenario::Idle {
+        idle(args.count, || connect(&args).expect("connect"));
+        return Ok(());
+    }
+    let mut ws = connect(&args)?;
+    let payload = args.payload();
+    match args.scenario {
+        Scenario::Recv | Scenario::RecvAscii | Scenario::RecvMixed => timed(|| {
+            for _ in 0..args.count {
+                let message = ws.recv().expect("recv");
+                assert!(
+                    matches!(message, Message::Text(_) | Message::Binary(_)),
+                    "{message:?}"
+                );
+            }
+        }),
+        Scenario::Send => timed(|| {
+            for _ in 0..args.count {
+                ws.send_binary(&payload).expect("send");
+            }
+            expect_done(&mut ws);
+        }),
+        Scenario::SendBatch => timed(|| {
+            for _ in 0..args.count {
+                ws.queue_binary(&payload).expect("queue");
+            }
+            ws.flush().expect("flush");
+            expect_done(&mut ws);
+        }),
+        Scenario::Echo => timed(|| {
+            for _ in 0..args.count {
+                ws.send_binary(&payload).expect("send");
+                let back = ws.recv().expect("echo");
+                assert_eq!(back.as_bytes().len(), payload.len());
+            }
+        }),
+        Scenario::Idle => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+fn main() {
+    client_main(run);
+}

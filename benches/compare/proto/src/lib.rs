@@ -1,0 +1,168 @@
+//! What the loopback comparison's driver and its client processes agree on.
+//!
+//! The driver starts a server for one scenario on a loopback port, then runs a client as its
+//! own process: `CLIENT SCENARIO SIZE COUNT PORT`. The client connects, does the scenario's
+//! work `COUNT` times with `SIZE`-byte messages, and prints one line: the nanoseconds the
+//! work took (connecting and the handshake excluded), or for [`Scenario::Idle`] the bytes of
+//! resident memory each of `COUNT` open connections added.
+
+use std::time::Instant;
+
+/// One kind of work a client does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scenario {
+    /// The server streams `COUNT` binary messages; the client receives them.
+    Recv,
+    /// As `Recv`, with ASCII text messages (the client validates UTF-8).
+    RecvAscii,
+    /// As `Recv`, with text in several scripts (Latin, Cyrillic, Greek, CJK, emoji).
+    RecvMixed,
+    /// The client sends `COUNT` binary messages, each written at once; the server answers
+    /// "done" (a 4-byte binary message) when it has them all.
+    Send,
+    /// As `Send`, but the client queues all messages and writes them with one flush.
+    SendBatch,
+    /// The client sends one message and waits for the server's echo, `COUNT` times.
+    Echo,
+    /// The client opens `COUNT + 1` connections and holds them; it reports the resident
+    /// memory each of the last `COUNT` added (the first warms up one-time state).
+    Idle,
+}
+
+impl Scenario {
+    /// Every scenario, in report order.
+    pub const ALL: [Self; 7] = [
+        Self::Recv,
+        Self::RecvAscii,
+        Self::RecvMixed,
+        Self::Send,
+        Self::SendBatch,
+        Self::Echo,
+        Self::Idle,
+    ];
+
+    /// The name on the command line and in the report.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Recv => "recv",
+            Self::RecvAscii => "recv-text-ascii",
+            Self::RecvMixed => "recv-text-mixed",
+            Self::Send => "send",
+            Self::SendBatch => "send-batch",
+            Self::Echo => "echo",
+            Self::Idle => "idle",
+        }
+    }
+
+    /// Whether the server sends text frames.
+    pub const fn is_text(self) -> bool {
+        matches!(self, Self::RecvAscii | Self::RecvMixed)
+    }
+
+    /// Whether the client receives a stream of messages.
+    pub const fn is_recv(self) -> bool {
+        matches!(self, Self::Recv | Self::RecvAscii | Self::RecvMixed)
+    }
+}
+
+impl std::str::FromStr for Scenario {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.name() == text)
+            .ok_or_else(|| format!("unknown scenario {text:?}"))
+    }
+}
+
+/// A client process's arguments: `SCENARIO SIZE COUNT PORT`.
+#[derive(Clone, Copy, Debug)]
+pub struct Args {
+    /// What to do.
+    pub scenario: Scenario,
+    /// Bytes per message.
+    pub size: usize,
+    /// Messages (connections for [`Scenario::Idle`]).
+    pub count: usize,
+    /// The server's loopback port.
+    pub port: u16,
+}
+
+impl Args {
+    /// Parses `SCENARIO SIZE COUNT PORT` from `args`.
+    ///
+    /// # Errors
+    /// A message naming the argument that is missing or malformed.
+    pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Self, String> {
+        let mut next = |name: &str| args.next().ok_or_else(|| format!("missing {name}"));
+        let scenario = next("SCENARIO")?.parse()?;
+        let number = |name: &str, text: String| {
+            text.parse::<usize>()
+                .map_err(|_| format!("{name} must be a number, not {text:?}"))
+        };
+        let size = number("SIZE", next("SIZE")?)?;
+        let count = number("COUNT", next("COUNT")?)?;
+        let port = next("PORT")?;
+        let port = port
+            .parse()
+            .map_err(|_| format!("PORT must be a port number, not {port:?}"))?;
+        Ok(Self {
+            scenario,
+            size,
+            count,
+            port,
+        })
+    }
+
+    /// The server's URL.
+    pub fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/", self.port)
+    }
+
+    /// The payload a client sends: `size` bytes.
+    pub fn payload(&self) -> Vec<u8> {
+        vec![7u8; self.size]
+    }
+}
+
+/// The server's answer when a send scenario has all the messages.
+pub const DONE: &[u8] = b"done";
+
+/// Times `work` and prints the result line.
+pub fn timed(work: impl FnOnce()) {
+    let started = Instant::now();
+    work();
+    println!("{}", started.elapsed().as_nanos());
+}
+
+/// This process's resident memory in bytes (Linux `/proc/self/statm`), or 0 elsewhere.
+pub fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+/// Opens `count` connections with `open`, holds them, and prints the resident memory each
+/// added (whole bytes).
+pub fn idle<C>(count: usize, mut open: impl FnMut() -> C) {
+    // Warm up the allocator and the library's one-time state with one connection first.
+    let first = open();
+    let before = resident_bytes();
+    let held: Vec<C> = (0..count).map(|_| open()).collect();
+    let after = resident_bytes();
+    println!("{}", after.saturating_sub(before) / count.max(1) as u64);
+    drop(held);
+    drop(first);
+}
+
+/// Runs a client's `main`: parses the arguments, runs `client`, exits with a message on
+/// failure.
+pub fn client_main(client: impl FnOnce(Args) -> Result<(), String>) {
+    let result = Args::parse(std::env::args().skip(1)).and_then(client);
+    if let Err(message) = result {
+        eprintln!("client: {message}");
+        std::process::exit(1);
+    }
+}
