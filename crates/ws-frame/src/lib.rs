@@ -93,5 +93,7 @@ pub use mask::{apply_mask, apply_mask_bytes};
 pub use message::{Assembled, Delivery, MessageAssembler, MessageKind, Source};
 pub use opcode::OpCode;
 #[cfg(feature = "alloc")]
-pub use session::{Config, Event, MaskKeySource, NoMask, Session, State, encode_frame};
+pub use session::{
+    Config, Event, INITIAL_READ_BUFFER, MaskKeySource, NoMask, Session, State, encode_frame,
+};
 pub use utf8::Utf8Validator;

@@ -42,6 +42,10 @@ impl MaskKeySource for NoMask {
     }
 }
 
+/// The size a session's receive buffer starts at, and returns to when the traffic thins
+/// out (see [`Config::read_buffer_size`]).
+pub const INITIAL_READ_BUFFER: usize = 4 << 10;
+
 /// Settings of a [`Session`]. Every field has a default, given in its doc.
 ///
 /// ```
@@ -70,8 +74,13 @@ pub struct Config {
     /// `false` the session stays in [`State::RemoteClosing`] until
     /// [`Session::send_close`]. Default `true`.
     pub auto_close_reply: bool,
-    /// Size of the receive buffer that [`Session::input_buffer`] exposes, allocated and zeroed
-    /// once. At least 256 bytes are used whatever is set. Default 64 KiB.
+    /// The most the receive buffer that [`Session::input_buffer`] exposes grows to. It
+    /// starts at [`INITIAL_READ_BUFFER`] (4 KiB, or this size if smaller; never under 256
+    /// bytes), doubles each time a read fills all the room it was offered (the peer is
+    /// sending faster than it is read: bulk traffic gets few, large reads), and goes back to
+    /// the initial size, giving the memory back, once it is empty after a read that used
+    /// less than an eighth of it (the traffic has thinned out: an idle connection holds
+    /// 4 KiB). A frame larger than the buffer is still received, in pieces. Default 256 KiB.
     pub read_buffer_size: usize,
 }
 
@@ -84,7 +93,7 @@ impl Default for Config {
             skip_utf8_validation: false,
             auto_pong: true,
             auto_close_reply: true,
-            read_buffer_size: 64 << 10,
+            read_buffer_size: 256 << 10,
         }
     }
 }
@@ -232,10 +241,15 @@ struct Receiver {
     decoder: Decoder,
     assembler: MessageAssembler,
     config: Config,
-    /// Received bytes live in `input[start..end]`; `input` is zeroed once and never shrinks.
+    /// Received bytes live in `input[start..end]`; `input` (all of it initialized) grows and
+    /// shrinks as [`Config::read_buffer_size`] says.
     input: Vec<u8>,
     start: usize,
     end: usize,
+    /// The room the last [`Session::input_buffer`] offered, and how much of it the read
+    /// that followed used: the growth and shrink signals.
+    offered: usize,
+    last_read: usize,
     eof: bool,
     /// The peer's close frame arrived: ignore anything after it.
     close_received: bool,
@@ -287,9 +301,11 @@ impl<K: MaskKeySource> Session<K> {
                 decoder,
                 assembler,
                 config,
-                input: vec![0; config.read_buffer_size.max(256)],
+                input: vec![0; Receiver::initial_size(&config)],
                 start: 0,
                 end: 0,
+                offered: 0,
+                last_read: 0,
                 eof: false,
                 close_received: false,
                 last_data: None,
@@ -355,16 +371,22 @@ impl<K: MaskKeySource> Session<K> {
     /// [`commit_input`](Self::commit_input). Compacts the buffer first when needed, so the
     /// slice is never empty.
     pub fn input_buffer(&mut self) -> &mut [u8] {
-        self.rx.last_data = None;
-        self.rx.make_room(1);
-        &mut self.rx.input[self.rx.end..]
+        let rx = &mut self.rx;
+        rx.last_data = None;
+        rx.adapt_size();
+        rx.make_room(1);
+        rx.offered = rx.input.len() - rx.end;
+        &mut rx.input[rx.end..]
     }
 
     /// Marks `n` bytes at the start of [`input_buffer`](Self::input_buffer) as received.
     /// Counts beyond that buffer are capped at its length.
     pub fn commit_input(&mut self, n: usize) {
-        self.rx.last_data = None;
-        self.rx.end = (self.rx.end + n).min(self.rx.input.len());
+        let rx = &mut self.rx;
+        rx.last_data = None;
+        let n = n.min(rx.input.len() - rx.end);
+        rx.end += n;
+        rx.last_read = n;
         self.discard_input_if_finished();
     }
 
@@ -651,6 +673,30 @@ impl Receiver {
     /// gets most of the buffer rather than the sliver left at its end; the move is cheap
     /// because the decoder streams data payloads and leaves at most a header or a control
     /// frame unconsumed. The buffer grows only when `needed` still does not fit.
+    /// The receive buffer's first size.
+    fn initial_size(config: &Config) -> usize {
+        INITIAL_READ_BUFFER.min(config.read_buffer_size).max(256)
+    }
+
+    /// Grows the buffer after a read that filled the room offered, shrinks it back once it
+    /// is empty after a small read (see [`Config::read_buffer_size`]).
+    fn adapt_size(&mut self) {
+        let len = self.input.len();
+        let most = self.config.read_buffer_size.max(256);
+        if self.offered > 0 && self.last_read == self.offered && len < most {
+            // Grow in place: live bytes stay where they are.
+            self.input.resize((len * 2).min(most), 0);
+        } else if self.start == self.end
+            && self.last_read < len / 8
+            && len > Self::initial_size(&self.config)
+        {
+            self.start = 0;
+            self.end = 0;
+            self.input = vec![0; Self::initial_size(&self.config)];
+        }
+        self.offered = 0;
+    }
+
     fn make_room(&mut self, needed: usize) {
         let needed = needed.max(1);
         if self.start == self.end {
