@@ -60,7 +60,7 @@ mod trace;
 pub use config::{Config, ConfigBuilder};
 pub use cookies::{Cookie, CookieJar};
 pub use error::{Error, ErrorKind};
-pub use message::{CloseFrame, Message};
+pub use message::{CloseFrame, CloseRef, Message, MessageRef};
 pub use socket::{AbortHandle, Messages, Receiver, Sender, WebSocket, connect};
 
 pub use ws_frame::{CloseCode, Limits, OpCode, State};

@@ -11,7 +11,7 @@ use ws_transport::{ReadHalf, SendError, ShutdownHandle, Stream, WriteHalf, WsUrl
 
 use crate::keys::{Keys, RandomKeys, fill_random};
 use crate::trace;
-use crate::{CloseFrame, Config, Error, Message};
+use crate::{CloseFrame, Config, Error, Message, MessageRef};
 
 /// What the handshake established, kept for the life of the connection.
 #[derive(Debug)]
@@ -414,33 +414,65 @@ fn send_error(e: SendError, fragment: bool) -> (Error, bool) {
     (error, connection_closed)
 }
 
-/// The next complete event as an owned message, or `None` when more bytes are needed.
-/// Pongs, close replies and the close frame of a protocol failure are handed to the writer
-/// before returning, without waiting for it.
-#[inline]
-fn poll(session: &mut Session<Keys>, link: &Link) -> Result<Option<Message>, Error> {
-    let message = match session.next_event() {
-        Ok(None) => return Ok(None),
-        // Data events queue no output: the hot path returns at once. Large messages take
-        // the session's assembly buffer instead of copying it.
-        Ok(Some(Event::Binary(data))) if data.len() < TAKE_ABOVE => Message::Binary(data.to_vec()),
-        Ok(Some(Event::Binary(_))) => Message::Binary(session.take_message()),
-        Ok(Some(Event::Text(text))) => Message::Text(text.to_owned()),
-        Ok(Some(other)) => {
-            let message = Message::from_event(other);
-            link.offer(session);
-            message
+/// Makes the session's next event ready (in `session.event()`); `Ok(false)` when it needs
+/// more input. A control event's output (a pong, the close reply) is handed to the link;
+/// data events queue none, so the hot path returns at once.
+fn poll(session: &mut Session<Keys>, link: &Link) -> Result<bool, Error> {
+    match session.poll_event() {
+        Ok(false) => Ok(false),
+        Ok(true) => {
+            if let Some(event) = session.event() {
+                let data = matches!(event, Event::Text(_) | Event::Binary(_));
+                trace::received(MessageRef::from_event(event));
+                if !data {
+                    link.offer(session);
+                }
+            }
+            Ok(true)
         }
         Err(e) => {
             // The close frame naming the error goes out if the socket takes it at once.
             link.offer(session);
             let error = Error::from(e);
             link.fail(session, error.to_string());
-            return Err(error);
+            Err(error)
         }
+    }
+}
+
+/// Makes the next event `want` asks for ready in `session.event()`, skipping the others;
+/// `Ok(false)` when more input is needed.
+///
+/// # Errors
+/// The peer's protocol errors; [`Error::ConnectionClosed`] once the connection is over.
+fn ready(session: &mut Session<Keys>, link: &Link, want: Want) -> Result<bool, Error> {
+    while poll(session, link)? {
+        if session.event().is_some_and(|event| want.accepts(&event)) {
+            return Ok(true);
+        }
+    }
+    if session.state() == State::Closed {
+        return Err(link.closed_error());
+    }
+    Ok(false)
+}
+
+/// The ready event as an owned [`Message`]. Large payloads are taken from the session (a
+/// message assembled from several reads is handed over, not copied); small ones are copied.
+fn owned(session: &mut Session<Keys>) -> Option<Message> {
+    let large = match session.event()? {
+        Event::Binary(data) => data.len() >= TAKE_ABOVE,
+        Event::Text(text) => text.len() >= TAKE_ABOVE,
+        event => return Some(Message::from_event(event)),
     };
-    trace::received(&message);
-    Ok(Some(message))
+    if !large {
+        return session.event().map(Message::from_event);
+    }
+    Some(if matches!(session.event(), Some(Event::Text(_))) {
+        Message::Text(session.take_text())
+    } else {
+        Message::Binary(session.take_message())
+    })
 }
 
 /// Payloads from this size on are taken from the session rather than copied (below it a copy
@@ -455,19 +487,17 @@ enum Want {
 }
 
 impl Want {
+    /// Whether `event` is handed out (pings and pongs only with control frames).
+    fn accepts(self, event: &Event<'_>) -> bool {
+        self == Self::DataAndControl || !matches!(event, Event::Ping(_) | Event::Pong(_))
+    }
+
     fn with_control(control_frames: bool) -> Self {
         if control_frames {
             Self::DataAndControl
         } else {
             Self::Data
         }
-    }
-}
-
-fn accept(message: Message, want: Want) -> Option<Message> {
-    match message {
-        Message::Ping(_) | Message::Pong(_) if want == Want::Data => None,
-        other => Some(other),
     }
 }
 
@@ -547,19 +577,6 @@ impl<'a> Out<'a> {
     }
 }
 
-/// The next message `want` asks for, or `None` when more bytes are needed; after the
-/// connection closed, [`Error::ConnectionClosed`].
-fn take(session: &mut Session<Keys>, link: &Link, want: Want) -> Result<Option<Message>, Error> {
-    while let Some(message) = poll(session, link)? {
-        if let Some(message) = accept(message, want) {
-            return Ok(Some(message));
-        }
-    }
-    if session.state() == State::Closed {
-        return Err(link.closed_error());
-    }
-    Ok(None)
-}
 
 impl WebSocket {
     /// Sends a message of any kind. The socket timeout is a deadline for the whole send.
@@ -835,25 +852,57 @@ impl WebSocket {
         result
     }
 
-    /// The next message `want` asks for. With a `deadline`, every read gets the time left
-    /// (the close handshake); without, the socket timeout applies to each read, as Python's
-    /// does.
+    /// The next message `want` asks for, owned (see [`wait`](Self::wait)).
     fn next(&mut self, want: Want, deadline: Option<Instant>) -> Result<Message, Error> {
+        self.wait(want, deadline)?;
+        owned(&mut self.session).ok_or_else(|| self.link.closed_error())
+    }
+
+    /// Receives the next data message as [`recv`](Self::recv) does, but lends it from the
+    /// receive buffer instead of allocating it: no allocation and no copy, the fastest way
+    /// to read a stream of messages. The [`MessageRef`] borrows the connection until it is
+    /// dropped; [`MessageRef::to_message`] keeps a copy. (On split halves, use
+    /// [`Receiver::recv`], which must copy out of the shared session.)
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), ws_client::Error> {
+    /// let mut ws = ws_client::connect("ws://127.0.0.1:9001/feed")?;
+    /// let mut bytes = 0;
+    /// for _ in 0..1000 {
+    ///     if let ws_client::MessageRef::Binary(data) = ws.recv_ref()? {
+    ///         bytes += data.len();
+    ///     }
+    /// }
+    /// # let _ = bytes;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`recv`](Self::recv).
+    pub fn recv_ref(&mut self) -> Result<MessageRef<'_>, Error> {
+        self.wait(Want::Data, None)?;
+        self.session
+            .event()
+            .map(MessageRef::from_event)
+            .ok_or_else(|| self.link.closed_error())
+    }
+
+    /// Reads until the session has an event `want` asks for ready in `session.event()`.
+    /// With a `deadline`, every read gets the time left (the close handshake); without, the
+    /// socket timeout applies to each read, as Python's does.
+    fn wait(&mut self, want: Want, deadline: Option<Instant>) -> Result<(), Error> {
         loop {
-            // `take` spelled out: through the helper, 16-byte receives measured 8-15 % slower
-            // (`LOOPBACK_CLIENT=ws-client cargo bench -p ws-benches --bench loopback -- recv "16 B"`,
-            // alternating runs), from the extra move of the `Result<Option<Message>>`.
-            while let Some(message) = poll(&mut self.session, &self.link)? {
-                if self.frames_until_fin && matches!(message, Message::Fragment { fin: true, .. }) {
+            if ready(&mut self.session, &self.link, want)? {
+                if self.frames_until_fin
+                    && matches!(self.session.event(), Some(Event::Fragment { fin: true, .. }))
+                {
+                    // The message `recv_frame` started is over: the configured delivery
+                    // returns (the event already made ready keeps its own).
                     self.frames_until_fin = false;
                     self.session.set_delivery(self.configured_delivery);
                 }
-                if let Some(message) = accept(message, want) {
-                    return Ok(message);
-                }
-            }
-            if self.session.state() == State::Closed {
-                return Err(self.link.closed_error());
+                return Ok(());
             }
             if let Some(deadline) = deadline {
                 let left = time_left(deadline, "receiving", None)?;
@@ -1073,8 +1122,11 @@ impl Receiver {
     fn next(&mut self, want: Want, deadline: Option<Instant>) -> Result<Message, Error> {
         let link = &self.shared.link;
         loop {
-            if let Some(message) = take(&mut lock(&self.shared.session), link, want)? {
-                return Ok(message);
+            {
+                let mut session = lock(&self.shared.session);
+                if ready(&mut session, link, want)? {
+                    return owned(&mut session).ok_or_else(|| link.closed_error());
+                }
             }
             if let Some(deadline) = deadline {
                 let left = time_left(deadline, "receiving", None)?;

@@ -5,7 +5,7 @@
 use log::Level;
 use ws_frame::OpCode;
 
-use crate::Message;
+use crate::MessageRef;
 
 const SECRET_HEADERS: [&str; 4] = [
     "authorization",
@@ -76,11 +76,11 @@ pub(crate) fn sent_bytes(opcode: OpCode, data: &[u8]) {
     }
 }
 
-pub(crate) fn received(message: &Message) {
+pub(crate) fn received(message: MessageRef<'_>) {
     if log::log_enabled!(Level::Trace) {
         let data = message.as_bytes();
         let detail = match message {
-            Message::Close(Some(c)) => format!("code {}", c.code.0),
+            MessageRef::Close(Some(c)) => format!("code {}", c.code.0),
             _ => String::new(),
         };
         log::trace!(

@@ -546,3 +546,75 @@ fn compression_negotiated_and_round_trips_with_the_echo_server() {
     let ws = builder().build().unwrap().connect(&server.url()).unwrap();
     assert_eq!(ws.compression(), None);
 }
+
+#[test]
+fn recv_ref_lends_messages_answers_pings_and_ends_with_the_close() {
+    // Hand-made frames: text, a ping, binary, a large text in several frames (assembled
+    // across reads), then a close with a reason.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let big = "é€".repeat(40_000); // 200,000 bytes, multibyte characters cut by the frames
+    let frames = {
+        let mut out = Vec::new();
+        let mut frame = |fin: bool, opcode: OpCode, payload: &[u8]| {
+            let header = ws_frame::FrameHeader::new(fin, opcode, None, payload.len() as u64);
+            ws_frame::encode_frame(&mut out, header, payload).unwrap();
+        };
+        frame(true, OpCode::Text, "héllo".as_bytes());
+        frame(true, OpCode::Ping, b"p");
+        frame(true, OpCode::Binary, &[0, 1, 2]);
+        let bytes = big.as_bytes();
+        frame(false, OpCode::Text, &bytes[..70_001]);
+        frame(false, OpCode::Continuation, &bytes[70_001..140_003]);
+        frame(true, OpCode::Continuation, &bytes[140_003..]);
+        frame(true, OpCode::Close, b"\x03\xe8bye");
+        out
+    };
+    let server = std::thread::spawn(move || {
+        let mut tcp = accept_upgrade(&listener);
+        // In small writes, so messages straddle reads.
+        for piece in frames.chunks(1000) {
+            tcp.write_all(piece).unwrap();
+        }
+        let mut rest = Vec::new();
+        let _ = tcp.read_to_end(&mut rest);
+        rest
+    });
+    let mut ws = builder()
+        .build()
+        .unwrap()
+        .connect(&format!("ws://127.0.0.1:{port}/"))
+        .unwrap();
+    test_support::within(Duration::from_secs(20), "recv_ref", move || {
+        assert_eq!(ws.recv_ref().unwrap(), ws_client::MessageRef::Text("héllo"));
+        assert_eq!(ws.recv_ref().unwrap(), ws_client::MessageRef::Binary(&[0, 1, 2]));
+        let message = ws.recv_ref().unwrap();
+        assert_eq!(message.as_text().map(str::len), Some(big.len()));
+        assert_eq!(message.to_message(), Message::Text(big.clone()));
+        match ws.recv_ref().unwrap() {
+            ws_client::MessageRef::Close(Some(close)) => {
+                assert_eq!((close.code, close.reason), (CloseCode::NORMAL, "bye"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(ws.recv_ref().unwrap_err().is_closed());
+    });
+    // The ping was answered with a masked pong carrying "p", before the close reply.
+    let sent = server.join().unwrap();
+    assert_eq!(&sent[..2], &[0x8A, 0x81], "{sent:02x?}");
+    assert_eq!(sent[6] ^ sent[2], b'p');
+    assert_eq!(sent[7], 0x88, "then the close reply");
+}
+
+#[test]
+fn large_text_assembled_across_reads_is_received_whole_by_recv() {
+    // 1 MiB of mixed-script text echoed back in one frame: the client assembles it across
+    // many reads, validates it as it arrives and hands the buffer over.
+    let server = EchoServer::start().unwrap();
+    let mut ws = builder().build().unwrap().connect(&server.url()).unwrap();
+    let text: String = "Grüße, мир, 世界, 🌍 ".chars().cycle().take(300_000).collect();
+    ws.send_text(&text).unwrap();
+    assert_eq!(ws.recv().unwrap(), Message::Text(text));
+    ws.send_text("after").unwrap();
+    assert_eq!(ws.recv().unwrap(), Message::Text("after".into()));
+}

@@ -63,7 +63,8 @@
 //! # Ok::<(), ws_frame::Error>(())
 //! ```
 #![no_std]
-#![forbid(unsafe_code)]
+// One fenced `unsafe`: the `utf8::validated` module (see its invariant).
+#![deny(unsafe_code)]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;

@@ -61,9 +61,11 @@ pub struct Assembled {
     pub fin: bool,
     /// Where the payload is.
     pub source: Source,
-    /// `true` when the payload's UTF-8 has not been checked yet: a single-chunk text message,
-    /// which the caller validates once while turning it into `&str`. Never set for binary
-    /// messages or when validation is off.
+    /// `true` when the payload's UTF-8 has not been checked as a whole yet: a single-chunk
+    /// text message, which the caller validates once while turning it into `&str`, or the
+    /// rest of a text message whose first fragments were handed out before the delivery
+    /// changed. Never set for binary messages or when validation is off; when `false` for
+    /// a whole text message, its bytes are valid UTF-8.
     pub needs_utf8_check: bool,
 }
 
@@ -89,6 +91,9 @@ pub struct MessageAssembler {
     fragments: u64,
     /// The message in progress is encoded by the extension (its first frame had its bits).
     encoded: bool,
+    /// Part of the message in progress was already handed out as a fragment (the delivery
+    /// changed in the middle of it): what is buffered is not the whole message.
+    handed_out: bool,
     utf8: Utf8Validator,
 }
 
@@ -113,6 +118,7 @@ impl MessageAssembler {
             size: 0,
             fragments: 0,
             encoded: false,
+            handed_out: false,
             utf8: Utf8Validator::new(),
         }
     }
@@ -185,6 +191,8 @@ impl MessageAssembler {
         let check_text = kind == MessageKind::Text && self.validate_utf8;
         // A whole message in one chunk is validated once by the caller's `&str` conversion.
         let deferred = check_text && whole && ends_message && self.delivery == Delivery::Messages;
+        // A message whose start was handed out as fragments is checked again as a whole.
+        let rest_only = check_text && self.handed_out;
         if check_text && !deferred {
             self.utf8.feed(data)?;
             if ends_message {
@@ -197,6 +205,9 @@ impl MessageAssembler {
         };
         if ends_message {
             self.kind = None;
+            self.handed_out = false;
+        } else if item_done {
+            self.handed_out = true;
         }
         if !item_done {
             if chunk.is_first && self.buf.is_empty() {
@@ -220,7 +231,7 @@ impl MessageAssembler {
             opcode: header.opcode,
             fin: header.fin,
             source,
-            needs_utf8_check: deferred,
+            needs_utf8_check: deferred || rest_only,
         }))
     }
 
@@ -255,9 +266,13 @@ impl MessageAssembler {
             Delivery::Messages => ends_message,
             Delivery::Fragments => chunk.is_last,
         };
+        let rest_only = kind == MessageKind::Text && self.validate_utf8 && self.handed_out;
         if ends_message {
             self.kind = None;
             self.encoded = false;
+            self.handed_out = false;
+        } else if item_done {
+            self.handed_out = true;
         }
         if !item_done {
             return Ok(None);
@@ -268,7 +283,7 @@ impl MessageAssembler {
             opcode: header.opcode,
             fin: header.fin,
             source: Source::Buffered,
-            needs_utf8_check: false,
+            needs_utf8_check: rest_only,
         }))
     }
 
@@ -287,6 +302,7 @@ impl MessageAssembler {
                 self.kind = Some(kind);
                 self.size = 0;
                 self.fragments = 0;
+                self.handed_out = false;
                 self.utf8.reset();
             }
             OpCode::Continuation if self.kind.is_none() => {

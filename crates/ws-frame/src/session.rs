@@ -2,6 +2,7 @@
 
 use alloc::boxed::Box;
 use alloc::vec;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 use core::ops::Range;
@@ -14,7 +15,7 @@ use crate::header::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use crate::mask::apply_mask;
 use crate::message::{Assembled, Delivery, MessageAssembler, MessageKind, Source};
 use crate::opcode::OpCode;
-use crate::utf8::{Utf8Validator, utf8_error};
+use crate::utf8::{Utf8Validator, utf8_error, validated};
 
 /// Where the mask keys of a client's frames come from (RFC 6455 §5.3).
 ///
@@ -253,8 +254,12 @@ struct Receiver {
     eof: bool,
     /// The peer's close frame arrived: ignore anything after it.
     close_received: bool,
-    /// Where the payload of the last data event is, for [`Session::take_message`].
-    last_data: Option<(Source, Range<usize>)>,
+    /// The event [`Session::poll_event`] made ready, until input is added or it is taken.
+    current: Option<Ready>,
+    /// The delivery when `current` was made ready.
+    polled_delivery: Delivery,
+    /// One more than the largest payload [`Receiver::whole_data_frame`] takes.
+    fast_path_below: u64,
 }
 
 /// The sending half of a session's state: the output buffer, keys and the close state.
@@ -273,6 +278,7 @@ struct Transmitter<K> {
 }
 
 /// A completed item located in the session's buffers, before it is borrowed as an [`Event`].
+#[derive(Clone, Debug)]
 enum Ready {
     Data(Assembled, Range<usize>),
     Ping(Range<usize>),
@@ -308,7 +314,9 @@ impl<K: MaskKeySource> Session<K> {
                 last_read: 0,
                 eof: false,
                 close_received: false,
-                last_data: None,
+                current: None,
+                polled_delivery: config.delivery,
+                fast_path_below: Receiver::fast_path_below(role, &config),
             },
             tx: Transmitter {
                 role,
@@ -372,7 +380,7 @@ impl<K: MaskKeySource> Session<K> {
     /// slice is never empty.
     pub fn input_buffer(&mut self) -> &mut [u8] {
         let rx = &mut self.rx;
-        rx.last_data = None;
+        rx.current = None;
         rx.adapt_size();
         rx.make_room(1);
         rx.offered = rx.input.len() - rx.end;
@@ -383,7 +391,7 @@ impl<K: MaskKeySource> Session<K> {
     /// Counts beyond that buffer are capped at its length.
     pub fn commit_input(&mut self, n: usize) {
         let rx = &mut self.rx;
-        rx.last_data = None;
+        rx.current = None;
         let n = n.min(rx.input.len() - rx.end);
         rx.end += n;
         rx.last_read = n;
@@ -393,7 +401,7 @@ impl<K: MaskKeySource> Session<K> {
     /// Copies received bytes into the session. [`input_buffer`](Self::input_buffer) avoids the
     /// copy. The buffer grows to hold `data` if it must, so pass pieces of a sensible size.
     pub fn receive_data(&mut self, data: &[u8]) {
-        self.rx.last_data = None;
+        self.rx.current = None;
         if self.input_finished() {
             return;
         }
@@ -427,54 +435,60 @@ impl<K: MaskKeySource> Session<K> {
     /// Pings are answered and the close handshake is advanced before the event is returned; an
     /// `Err` is a protocol error by the peer, after which the session is closed and its close
     /// frame queued. Write out [`pending_output`](Self::pending_output) afterwards either way.
+    ///
+    /// The same as [`poll_event`](Self::poll_event) followed by [`event`](Self::event).
     pub fn next_event(&mut self) -> Result<Option<Event<'_>>, Error> {
+        if self.poll_event()? {
+            Ok(self.event())
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Makes the next event ready, as [`next_event`](Self::next_event) does, and says
+    /// whether there is one; [`event`](Self::event) then borrows it, as often as wanted,
+    /// until input is added. For a caller that decides in a loop whether to hand the event
+    /// out (a borrow returned from inside a loop that also feeds input is what the borrow
+    /// checker cannot follow).
+    ///
+    /// # Errors
+    /// As [`next_event`](Self::next_event).
+    pub fn poll_event(&mut self) -> Result<bool, Error> {
+        self.rx.current = None;
+        self.rx.polled_delivery = self.rx.config.delivery;
         let ready = match self.advance() {
             Ok(Some(ready)) => ready,
-            Ok(None) => return Ok(None),
+            Ok(None) => return Ok(false),
             Err(error) => return Err(self.fail_on(error)),
         };
-        self.rx.last_data = match &ready {
-            Ready::Data(item, range) => Some((item.source, range.clone())),
-            _ => None,
-        };
-        let rx = &self.rx;
-        let event = match ready {
-            Ready::Ping(range) => Event::Ping(&rx.input[range]),
-            Ready::Pong(range) => Event::Pong(&rx.input[range]),
-            Ready::Close(range) => match parse_close_payload(&rx.input[range]) {
-                Ok((code, reason)) => Event::Close { code, reason },
-                Err(error) => return Err(self.tx.fail(&error)),
-            },
-            Ready::Data(item, range) => {
-                let data = match item.source {
-                    Source::Chunk => &rx.input[range],
-                    Source::Buffered => rx.assembler.buffered(),
-                };
-                match (rx.config.delivery, item.kind) {
-                    (Delivery::Fragments, _) => Event::Fragment {
-                        opcode: item.opcode,
-                        data,
-                        fin: item.fin,
-                    },
-                    (Delivery::Messages, MessageKind::Binary) => Event::Binary(data),
-                    (Delivery::Messages, MessageKind::Text) if rx.config.skip_utf8_validation => {
-                        Event::UnvalidatedText(data)
-                    }
-                    (Delivery::Messages, MessageKind::Text) => {
-                        match simdutf8::basic::from_utf8(data) {
-                            Ok(text) => Event::Text(text),
-                            Err(_) => return Err(self.tx.fail(&utf8_error(data))),
-                        }
-                    }
+        if let Ready::Data(item, range) = &ready {
+            // A text message that came in one chunk is checked here, once; one assembled
+            // from several was checked piece by piece as it arrived.
+            if item.needs_utf8_check && self.rx.delivers_text(item) {
+                let data = self.rx.data(item, range.clone());
+                if simdutf8::basic::from_utf8(data).is_err() {
+                    let error = utf8_error(data);
+                    return Err(self.tx.fail(&error));
                 }
             }
-        };
-        Ok(Some(event))
+        }
+        self.rx.current = Some(ready);
+        Ok(true)
+    }
+
+    /// The event [`poll_event`](Self::poll_event) made ready, or `None` when there is none
+    /// (nothing was polled, input was added since, or its payload was taken).
+    #[must_use]
+    #[inline]
+    pub fn event(&self) -> Option<Event<'_>> {
+        self.rx.event_of(self.rx.current.as_ref()?)
     }
 
     /// Switches between whole messages and per-frame [`Event::Fragment`]s (Python's raw
     /// `recv_frame` reads frames from a connection that otherwise delivers messages). Switch
     /// between messages: in the middle of one, the rest of it arrives the new way.
+    /// An event already made ready by [`poll_event`](Self::poll_event) keeps the delivery
+    /// it was made with.
     pub fn set_delivery(&mut self, delivery: Delivery) {
         self.rx.config.delivery = delivery;
         self.rx.assembler.set_delivery(delivery);
@@ -490,12 +504,36 @@ impl<K: MaskKeySource> Session<K> {
     /// buffer of its own, which is handed over instead of copied (a 1 MiB message is then
     /// copied once, not twice); a single-chunk payload is copied. Call it right after
     /// `next_event` and before feeding more input; any other time it returns an empty
-    /// buffer.
+    /// buffer. The event is gone afterwards.
     pub fn take_message(&mut self) -> Vec<u8> {
-        match self.rx.last_data.take() {
-            Some((Source::Buffered, _)) => self.rx.assembler.take_buffered(),
-            Some((Source::Chunk, range)) => self.rx.input[range].to_vec(),
-            None => Vec::new(),
+        match self.rx.current.take() {
+            Some(Ready::Data(item, _)) if item.source == Source::Buffered => {
+                self.rx.assembler.take_buffered()
+            }
+            Some(Ready::Data(_, range)) => self.rx.input[range].to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The text of the [`Event::Text`] [`next_event`](Self::next_event) just returned, as
+    /// an owned `String`: as [`take_message`](Self::take_message), a message assembled from
+    /// several chunks is handed over without copying (and without validating it again). Call
+    /// it right after that event and before feeding more input; any other time, or after
+    /// any other event, it returns an empty string. The event is gone afterwards.
+    pub fn take_text(&mut self) -> String {
+        match self.rx.current.take() {
+            Some(Ready::Data(item, range)) if self.rx.delivers_text(&item) => {
+                // Valid UTF-8: checked by `poll_event` or as it arrived.
+                if item.source == Source::Buffered {
+                    validated::string(self.rx.assembler.take_buffered())
+                } else {
+                    String::from(validated::str(&self.rx.input[range]))
+                }
+            }
+            other => {
+                self.rx.current = other;
+                String::new()
+            }
         }
     }
 
@@ -504,6 +542,9 @@ impl<K: MaskKeySource> Session<K> {
         loop {
             if self.input_finished() {
                 return Ok(None);
+            }
+            if let Some(ready) = self.rx.whole_data_frame() {
+                return Ok(Some(ready));
             }
             let rx = &mut self.rx;
             let base = rx.start;
@@ -673,6 +714,109 @@ impl Receiver {
     /// gets most of the buffer rather than the sliver left at its end; the move is cheap
     /// because the decoder streams data payloads and leaves at most a header or a control
     /// frame unconsumed. The buffer grows only when `needed` still does not fit.
+    /// The event for `ready`.
+    fn event_of(&self, ready: &Ready) -> Option<Event<'_>> {
+        let rx = self;
+        Some(match ready {
+            Ready::Ping(range) => Event::Ping(&rx.input[range.clone()]),
+            Ready::Pong(range) => Event::Pong(&rx.input[range.clone()]),
+            // Checked when it was decoded; a failure cannot reach here.
+            Ready::Close(range) => match parse_close_payload(&rx.input[range.clone()]) {
+                Ok((code, reason)) => Event::Close { code, reason },
+                Err(_) => return None,
+            },
+            Ready::Data(item, range) => {
+                let data = rx.data(item, range.clone());
+                match (rx.polled_delivery, item.kind) {
+                    (Delivery::Fragments, _) => Event::Fragment {
+                        opcode: item.opcode,
+                        data,
+                        fin: item.fin,
+                    },
+                    (Delivery::Messages, MessageKind::Binary) => Event::Binary(data),
+                    (Delivery::Messages, MessageKind::Text) if rx.config.skip_utf8_validation => {
+                        Event::UnvalidatedText(data)
+                    }
+                    // Valid UTF-8: checked by `poll_event` or as it arrived.
+                    (Delivery::Messages, MessageKind::Text) => Event::Text(validated::str(data)),
+                }
+            }
+        })
+    }
+
+    /// Whether `item`, polled with `polled_delivery`, is handed out as [`Event::Text`]
+    /// (validated text).
+    fn delivers_text(&self, item: &Assembled) -> bool {
+        item.kind == MessageKind::Text
+            && self.polled_delivery == Delivery::Messages
+            && !self.config.skip_utf8_validation
+    }
+
+    /// The payload of a data item.
+    fn data(&self, item: &Assembled, range: Range<usize>) -> &[u8] {
+        match item.source {
+            Source::Chunk => &self.input[range],
+            Source::Buffered => self.assembler.buffered(),
+        }
+    }
+
+    /// The fast path (client role): a whole text or binary message in one unmasked frame (FIN set, no RSV
+    /// bits, a 7- or 16-bit length) at the front of the input, with no frame or fragmented
+    /// message in progress and whole messages delivered, is handed out without the
+    /// decoder's and the assembler's state machines; what they would check for it (size
+    /// limits, fragment count) is checked here. Anything else, and every error, is left to
+    /// them: this only ever answers `None` for it. The UTF-8 of text is checked by
+    /// `next_event`, as for any single-chunk message.
+    #[inline]
+    fn whole_data_frame(&mut self) -> Option<Ready> {
+        let buf = &self.input[self.start..self.end];
+        let (kind, opcode) = match *buf.first()? {
+            0x81 => (MessageKind::Text, OpCode::Text),
+            0x82 => (MessageKind::Binary, OpCode::Binary),
+            _ => return None,
+        };
+        let (head, len) = match *buf.get(1)? {
+            short @ 0..=125 => (2, usize::from(short)),
+            126 => (4, usize::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?]))),
+            _ => return None,
+        };
+        if buf.len() - head < len
+            || len as u64 >= self.fast_path_below
+            || self.decoder.in_frame()
+            || self.decoder.in_message()
+            || self.config.delivery != Delivery::Messages
+        {
+            return None;
+        }
+        let payload = self.start + head..self.start + head + len;
+        self.start = payload.end;
+        let needs_utf8_check = kind == MessageKind::Text && !self.config.skip_utf8_validation;
+        Some(Ready::Data(
+            Assembled {
+                kind,
+                opcode,
+                fin: true,
+                source: Source::Chunk,
+                needs_utf8_check,
+            },
+            payload,
+        ))
+    }
+
+    /// One more than the largest payload the fast path takes: what both size limits allow;
+    /// zero (no fast path) for a server, which must see masked frames, and when the fragment
+    /// limit is zero (the assembler then refuses every message).
+    fn fast_path_below(role: Role, config: &Config) -> u64 {
+        let limits = &config.limits;
+        if role == Role::Server || limits.max_fragments == 0 {
+            return 0;
+        }
+        limits
+            .max_frame_size
+            .min(limits.max_message_size)
+            .saturating_add(1)
+    }
+
     /// The receive buffer's first size.
     fn initial_size(config: &Config) -> usize {
         INITIAL_READ_BUFFER.min(config.read_buffer_size).max(256)
@@ -736,16 +880,28 @@ impl<K: MaskKeySource> Transmitter<K> {
             return Err(Error::MessageInProgress);
         }
         if let Some(extension) = extension {
-            let mut encoded = core::mem::take(&mut self.encoded);
-            let result = extension
-                .encode(payload, &mut encoded)
-                .map(|rsv| self.write_frame_rsv(true, opcode, rsv, &encoded));
-            self.encoded = encoded;
-            if let Some(result) = result {
+            if let Some(result) = self.send_encoded(opcode, payload, extension) {
                 return result;
             }
         }
         self.write_frame(true, opcode, payload)
+    }
+
+    /// The extension's part of [`send_message`](Self::send_message), out of line so that a
+    /// connection without one pays nothing for it; `None` when the extension passed.
+    #[inline(never)]
+    fn send_encoded(
+        &mut self,
+        opcode: OpCode,
+        payload: &[u8],
+        extension: &mut (dyn Extension + Send),
+    ) -> Option<Result<(), Error>> {
+        let mut encoded = core::mem::take(&mut self.encoded);
+        let result = extension
+            .encode(payload, &mut encoded)
+            .map(|rsv| self.write_frame_rsv(true, opcode, rsv, &encoded));
+        self.encoded = encoded;
+        result
     }
 
     fn send_fragment(&mut self, opcode: OpCode, fin: bool, payload: &[u8]) -> Result<(), Error> {

@@ -179,3 +179,39 @@ pub(crate) fn utf8_error(data: &[u8]) -> Error {
         },
     }
 }
+
+/// Already-validated text, without a second pass over it: the crate's only `unsafe`.
+///
+/// A message that arrived in several chunks was validated piece by piece as it came (so it
+/// could fail at its first bad byte); checking the assembled bytes again doubled the cost of
+/// large text messages (see docs/performance.md, "Text validated once").
+///
+/// The invariant both functions rely on: `bytes` are valid UTF-8 because they were checked
+/// and have not changed since — either accepted whole by a [`Utf8Validator`](super::Utf8Validator)
+/// (from its reset to a successful `finish`; the [`MessageAssembler`](crate::MessageAssembler)
+/// feeds every byte it appends to its buffer, in order, and reports a text message with
+/// `needs_utf8_check == false` only after `finish` succeeded), or, for a message that came
+/// in one chunk, checked by `simdutf8` in `Session::next_event` just before. The only
+/// callers are `Session::next_event` and `Session::take_text`, for the text event just
+/// produced. Debug builds (tests and the fuzz targets) re-check with `core::str::from_utf8`.
+#[cfg(feature = "alloc")]
+pub(crate) mod validated {
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    /// `bytes` as `&str`. See the module's invariant.
+    #[allow(unsafe_code)]
+    pub(crate) fn str(bytes: &[u8]) -> &str {
+        debug_assert!(core::str::from_utf8(bytes).is_ok());
+        // SAFETY: the module's invariant: `bytes` is valid UTF-8.
+        unsafe { core::str::from_utf8_unchecked(bytes) }
+    }
+
+    /// `bytes` as a `String`, without copying. See the module's invariant.
+    #[allow(unsafe_code)]
+    pub(crate) fn string(bytes: Vec<u8>) -> String {
+        debug_assert!(core::str::from_utf8(&bytes).is_ok());
+        // SAFETY: the module's invariant: `bytes` is valid UTF-8.
+        unsafe { String::from_utf8_unchecked(bytes) }
+    }
+}

@@ -193,3 +193,102 @@ proptest! {
         prop_assert_eq!(got, messages);
     }
 }
+
+/// A frame as a peer might send it: any opcode, FIN, RSV bits, mask, payload (often text,
+/// sometimes invalid UTF-8), and non-minimal 16-bit lengths.
+fn wire_frame() -> impl Strategy<Value = Vec<u8>> {
+    (
+        opcode(),
+        any::<bool>(),
+        prop_oneof![8 => Just(0u8), 1 => 1u8..8],
+        prop_oneof![6 => Just(None), 1 => any::<[u8; 4]>().prop_map(Some)],
+        prop_oneof![
+            4 => "[a-zé€😀]{0,40}".prop_map(String::into_bytes),
+            2 => proptest::collection::vec(any::<u8>(), 0..300),
+            1 => Just(vec![0xE2, 0x82]),
+        ],
+        any::<bool>(),
+    )
+        .prop_map(|(opcode, fin, rsv, mask, payload, long_length)| {
+            let header = FrameHeader {
+                rsv1: rsv & 4 != 0,
+                rsv2: rsv & 2 != 0,
+                rsv3: rsv & 1 != 0,
+                ..FrameHeader::new(fin, opcode, mask, payload.len() as u64)
+            };
+            let mut out = Vec::new();
+            encode_frame(&mut out, header, &payload).unwrap();
+            if long_length && mask.is_none() && payload.len() < 126 {
+                // The same frame with a non-minimal 16-bit length (accepted, as most peers do).
+                let mut long = vec![out[0], 126, 0, payload.len() as u8];
+                long.extend_from_slice(&payload);
+                out = long;
+            }
+            out
+        })
+}
+
+/// Everything a client session reports for `wire` fed in pieces of `piece` bytes (0: all at
+/// once), as comparable text, up to the first error.
+fn session_trace(wire: &[u8], piece: usize, limits: Limits, skip_utf8: bool) -> Vec<String> {
+    let config = Config::default()
+        .limits(limits)
+        .skip_utf8_validation(skip_utf8);
+    let mut session = Session::client(config, || [1, 2, 3, 4]);
+    let mut trace = Vec::new();
+    let pieces: Vec<&[u8]> = if piece == 0 {
+        vec![wire]
+    } else {
+        wire.chunks(piece).collect()
+    };
+    for part in pieces {
+        session.receive_data(part);
+        loop {
+            match session.next_event() {
+                Ok(Some(event)) => {
+                    let text = format!("{event:?}");
+                    let owned = match event {
+                        Event::Text(_) => format!("take_text {:?}", session.take_text()),
+                        Event::Binary(_) => format!("take {:?}", session.take_message()),
+                        _ => String::new(),
+                    };
+                    trace.push(text);
+                    trace.push(owned);
+                }
+                Ok(None) => break,
+                Err(error) => {
+                    trace.push(format!("error {error:?}"));
+                    trace.push(format!("output {:?}", session.pending_output()));
+                    return trace;
+                }
+            }
+        }
+    }
+    trace.push(format!("output {:?}", session.pending_output()));
+    trace
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// The receive fast path (a whole frame in the buffer) and the general path (the same
+    /// bytes one at a time, so every header is decoded before its payload arrives) agree on
+    /// every event, every owned copy, every error and every byte queued in answer.
+    #[test]
+    fn the_fast_path_agrees_with_the_byte_at_a_time_path(
+        frames in proptest::collection::vec(wire_frame(), 1..12),
+        max_frame in prop_oneof![Just(u64::MAX), 0u64..64],
+        max_message in prop_oneof![Just(u64::MAX), 0u64..128],
+        max_fragments in prop_oneof![Just(u64::MAX), 0u64..3],
+        skip_utf8: bool,
+    ) {
+        let wire = frames.concat();
+        let limits = Limits::default()
+            .max_frame_size(max_frame)
+            .max_message_size(max_message)
+            .max_fragments(max_fragments);
+        let whole = session_trace(&wire, 0, limits, skip_utf8);
+        let bytewise = session_trace(&wire, 1, limits, skip_utf8);
+        prop_assert_eq!(whole, bytewise);
+    }
+}

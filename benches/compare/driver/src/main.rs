@@ -22,8 +22,21 @@ use std::time::{Duration, Instant};
 
 use compare_proto::Scenario;
 
-/// The clients of a row, ws-client first.
+/// The clients of a row, ws-client first; receive rows also run ws-client's `recv_ref`
+/// (`ws-client-ref`), compared with the same peers.
 const CLIENTS: [&str; 4] = ["ws-client", "raw", "tungstenite", "fastwebsockets"];
+
+/// The clients that run `scenario`.
+fn clients(scenario: Scenario) -> Vec<&'static str> {
+    let mut clients = CLIENTS.to_vec();
+    if scenario.is_recv() {
+        clients.insert(1, "ws-client-ref");
+    }
+    clients
+}
+
+/// The peers a row compares with (the clients that are not ws-client).
+const PEERS: [&str; 3] = ["raw", "tungstenite", "fastwebsockets"];
 
 /// A client run that takes longer than this is a hang: it is killed and the run fails.
 const WATCHDOG: Duration = Duration::from_secs(120);
@@ -91,6 +104,10 @@ fn run_client(
     ];
     let mut command = if client == "ws-client" {
         Command::new(ours)
+    } else if client == "ws-client-ref" {
+        let mut command = Command::new(ours);
+        command.env("COMPARE_RECV_REF", "1");
+        command
     } else {
         let mut command = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
         command.args(["client", client]);
@@ -197,43 +214,49 @@ fn compare(options: &Options) -> Result<(), String> {
         {
             continue;
         }
-        let mut results = vec![Vec::new(); CLIENTS.len()];
+        let row_clients = clients(scenario);
+        let mut results = vec![Vec::new(); row_clients.len()];
         for rep in 0..options.reps {
-            for i in 0..CLIENTS.len() {
-                let which = (i + rep) % CLIENTS.len();
-                let value = run_client(&options.ours, CLIENTS[which], scenario, size, count)?;
+            for i in 0..row_clients.len() {
+                let which = (i + rep) % row_clients.len();
+                let value = run_client(&options.ours, row_clients[which], scenario, size, count)?;
                 results[which].push(value);
             }
         }
+        let result_of = |name: &str| {
+            row_clients
+                .iter()
+                .position(|c| *c == name)
+                .map(|i| results[i].clone())
+        };
         if scenario == Scenario::Idle {
-            idle_rows.push(results);
+            idle_rows.push(CLIENTS.map(|name| result_of(name).unwrap_or_default()));
             continue;
         }
-        let mut cells = Vec::new();
-        for peer in 1..CLIENTS.len() {
-            let mut ratios: Vec<f64> = results[0]
-                .iter()
-                .zip(&results[peer])
-                .map(|(ours, theirs)| ours / theirs)
-                .collect();
-            let (low, high) = (
-                ratios.iter().copied().fold(f64::INFINITY, f64::min),
-                ratios.iter().copied().fold(0.0, f64::max),
+        for (ours_name, label) in [("ws-client", ""), ("ws-client-ref", " (recv_ref)")] {
+            let Some(mut ours) = result_of(ours_name) else {
+                continue;
+            };
+            let mut cells = Vec::new();
+            for peer in PEERS {
+                let mut theirs = result_of(peer).unwrap_or_default();
+                let mut ratios: Vec<f64> = ours.iter().zip(&theirs).map(|(o, t)| o / t).collect();
+                let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+                let high = ratios.iter().copied().fold(0.0, f64::max);
+                let mid = median(&mut ratios);
+                cells.push(format!(
+                    "{mid:.2}× ({low:.2}–{high:.2}) of {}",
+                    rate(median(&mut theirs))
+                ));
+            }
+            println!(
+                "| {}{label} | {} | {} | {} |",
+                scenario.name(),
+                human(size),
+                rate(median(&mut ours)),
+                cells.join(" | ")
             );
-            let mid = median(&mut ratios);
-            let theirs = median(&mut results[peer].clone());
-            cells.push(format!(
-                "{mid:.2}× ({low:.2}–{high:.2}) of {}",
-                rate(theirs)
-            ));
         }
-        println!(
-            "| {} | {} | {} | {} |",
-            scenario.name(),
-            human(size),
-            rate(median(&mut results[0].clone())),
-            cells.join(" | ")
-        );
     }
     for results in idle_rows {
         println!(

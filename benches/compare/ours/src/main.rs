@@ -2,7 +2,7 @@
 //! nothing but ws-client's default features, as a user's `Cargo.toml` builds it.
 
 use compare_proto::{Args, DONE, Scenario, client_main, idle, timed};
-use ws_client::{Config, Message, ProxyConfig, WebSocket};
+use ws_client::{Config, Message, MessageRef, ProxyConfig, WebSocket};
 
 fn connect(args: &Args) -> Result<WebSocket, String> {
     Config::builder()
@@ -25,6 +25,20 @@ fn run(args: Args) -> Result<(), String> {
     let mut ws = connect(&args)?;
     let payload = args.payload();
     match args.scenario {
+        // `COMPARE_RECV_REF=1`: the borrowing receive, `recv_ref`.
+        Scenario::Recv | Scenario::RecvAscii | Scenario::RecvMixed
+            if std::env::var_os("COMPARE_RECV_REF").is_some() =>
+        {
+            timed(|| {
+                for _ in 0..args.count {
+                    let message = ws.recv_ref().expect("recv_ref");
+                    assert!(
+                        matches!(message, MessageRef::Text(_) | MessageRef::Binary(_)),
+                        "{message:?}"
+                    );
+                }
+            });
+        }
         Scenario::Recv | Scenario::RecvAscii | Scenario::RecvMixed => timed(|| {
             for _ in 0..args.count {
                 let message = ws.recv().expect("recv");
