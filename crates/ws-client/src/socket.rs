@@ -577,7 +577,6 @@ impl<'a> Out<'a> {
     }
 }
 
-
 impl WebSocket {
     /// Sends a message of any kind. The socket timeout is a deadline for the whole send.
     ///
@@ -895,7 +894,10 @@ impl WebSocket {
         loop {
             if ready(&mut self.session, &self.link, want)? {
                 if self.frames_until_fin
-                    && matches!(self.session.event(), Some(Event::Fragment { fin: true, .. }))
+                    && matches!(
+                        self.session.event(),
+                        Some(Event::Fragment { fin: true, .. })
+                    )
                 {
                     // The message `recv_frame` started is over: the configured delivery
                     // returns (the event already made ready keeps its own).

@@ -587,7 +587,10 @@ fn recv_ref_lends_messages_answers_pings_and_ends_with_the_close() {
         .unwrap();
     test_support::within(Duration::from_secs(20), "recv_ref", move || {
         assert_eq!(ws.recv_ref().unwrap(), ws_client::MessageRef::Text("héllo"));
-        assert_eq!(ws.recv_ref().unwrap(), ws_client::MessageRef::Binary(&[0, 1, 2]));
+        assert_eq!(
+            ws.recv_ref().unwrap(),
+            ws_client::MessageRef::Binary(&[0, 1, 2])
+        );
         let message = ws.recv_ref().unwrap();
         assert_eq!(message.as_text().map(str::len), Some(big.len()));
         assert_eq!(message.to_message(), Message::Text(big.clone()));
@@ -612,7 +615,11 @@ fn large_text_assembled_across_reads_is_received_whole_by_recv() {
     // many reads, validates it as it arrives and hands the buffer over.
     let server = EchoServer::start().unwrap();
     let mut ws = builder().build().unwrap().connect(&server.url()).unwrap();
-    let text: String = "Grüße, мир, 世界, 🌍 ".chars().cycle().take(300_000).collect();
+    let text: String = "Grüße, мир, 世界, 🌍 "
+        .chars()
+        .cycle()
+        .take(300_000)
+        .collect();
     ws.send_text(&text).unwrap();
     assert_eq!(ws.recv().unwrap(), Message::Text(text));
     ws.send_text("after").unwrap();

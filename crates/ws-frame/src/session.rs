@@ -1,8 +1,8 @@
 //! The sans-I/O WebSocket connection: bytes in, events and bytes out (RFC 6455 §5–§7).
 
 use alloc::boxed::Box;
-use alloc::vec;
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 use core::ops::Range;
@@ -777,7 +777,10 @@ impl Receiver {
         };
         let (head, len) = match *buf.get(1)? {
             short @ 0..=125 => (2, usize::from(short)),
-            126 => (4, usize::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?]))),
+            126 => (
+                4,
+                usize::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])),
+            ),
             _ => return None,
         };
         if buf.len() - head < len
