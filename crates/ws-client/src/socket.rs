@@ -414,40 +414,40 @@ fn send_error(e: SendError, fragment: bool) -> (Error, bool) {
     (error, connection_closed)
 }
 
-/// Makes the session's next event ready (in `session.event()`); `Ok(false)` when it needs
-/// more input. A control event's output (a pong, the close reply) is handed to the link;
-/// data events queue none, so the hot path returns at once.
-fn poll(session: &mut Session<Keys>, link: &Link) -> Result<bool, Error> {
-    match session.poll_event() {
-        Ok(false) => Ok(false),
-        Ok(true) => {
-            if let Some(event) = session.event() {
-                let data = matches!(event, Event::Text(_) | Event::Binary(_));
-                trace::received(MessageRef::from_event(event));
-                if !data {
-                    link.offer(session);
-                }
-            }
-            Ok(true)
-        }
-        Err(e) => {
-            // The close frame naming the error goes out if the socket takes it at once.
-            link.offer(session);
-            let error = Error::from(e);
-            link.fail(session, error.to_string());
-            Err(error)
-        }
-    }
-}
-
 /// Makes the next event `want` asks for ready in `session.event()`, skipping the others;
-/// `Ok(false)` when more input is needed.
+/// `Ok(false)` when more input is needed. A control event's output (a pong, the close reply)
+/// is handed to the link; data events queue none, so the hot path returns at once.
 ///
 /// # Errors
-/// The peer's protocol errors; [`Error::ConnectionClosed`] once the connection is over.
+/// The peer's protocol errors (the close frame naming the error goes to the link first);
+/// [`Error::ConnectionClosed`] once the connection is over.
 fn ready(session: &mut Session<Keys>, link: &Link, want: Want) -> Result<bool, Error> {
-    while poll(session, link)? {
-        if session.event().is_some_and(|event| want.accepts(&event)) {
+    loop {
+        match session.poll_event() {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                link.offer(session);
+                let error = Error::from(e);
+                link.fail(session, error.to_string());
+                return Err(error);
+            }
+        }
+        let Some(event) = session.event() else {
+            continue;
+        };
+        if log::log_enabled!(log::Level::Trace) {
+            trace::received(MessageRef::from_event(event));
+        }
+        if matches!(
+            event,
+            Event::Text(_) | Event::Binary(_) | Event::UnvalidatedText(_) | Event::Fragment { .. }
+        ) {
+            return Ok(true);
+        }
+        let wanted = want.accepts(&event);
+        link.offer(session);
+        if wanted {
             return Ok(true);
         }
     }

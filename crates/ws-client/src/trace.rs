@@ -76,20 +76,20 @@ pub(crate) fn sent_bytes(opcode: OpCode, data: &[u8]) {
     }
 }
 
+/// Logs a received message or frame. The caller checks that trace logging is on first, so
+/// the receive hot path does not even build the [`MessageRef`] otherwise.
 pub(crate) fn received(message: MessageRef<'_>) {
-    if log::log_enabled!(Level::Trace) {
-        let data = message.as_bytes();
-        let detail = match message {
-            MessageRef::Close(Some(c)) => format!("code {}", c.code.0),
-            _ => String::new(),
-        };
-        log::trace!(
-            "++Rcv {} ({} bytes) {detail}: {}",
-            message.opcode().name(),
-            data.len(),
-            preview(message.opcode(), data)
-        );
-    }
+    let data = message.as_bytes();
+    let detail = match message {
+        MessageRef::Close(Some(c)) => format!("code {}", c.code.0),
+        _ => String::new(),
+    };
+    log::trace!(
+        "++Rcv {} ({} bytes) {detail}: {}",
+        message.opcode().name(),
+        data.len(),
+        preview(message.opcode(), data)
+    );
 }
 
 #[cfg(test)]

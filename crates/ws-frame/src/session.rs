@@ -20,7 +20,7 @@ use crate::utf8::{Utf8Validator, utf8_error, validated};
 /// Where the mask keys of a client's frames come from (RFC 6455 §5.3).
 ///
 /// Keys must be unpredictable to the application's data source: use a CSPRNG (the blocking
-/// client draws them from the OS in blocks). Closures `FnMut() -> [u8; 4]` implement it, which
+/// client uses ChaCha12 seeded from the OS). Closures `FnMut() -> [u8; 4]` implement it, which
 /// also covers Python's `get_mask_key` and fixed keys in tests.
 pub trait MaskKeySource {
     /// The key for the next frame.
