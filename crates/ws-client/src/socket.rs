@@ -505,8 +505,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Queued output beyond this is written at once by [`WebSocket::queue`].
-const QUEUE_FLUSH_BYTES: usize = 64 * 1024;
+/// Queued output beyond this is written at once by [`WebSocket::queue`]: large enough that
+/// batched small messages leave in few writes (loopback and fast links take 256 KiB per
+/// `write` as easily as 64 KiB), small enough to bound what a queue holds.
+const QUEUE_FLUSH_BYTES: usize = 256 * 1024;
 
 /// A message to send, borrowing its payload. Every `send*` and `queue*` of [`WebSocket`] and
 /// [`Sender`] goes through [`Out::encode`], so none copies a payload before the session's
@@ -620,7 +622,7 @@ impl WebSocket {
 
     /// Queues a message without writing it (tungstenite's `write`): many small messages then
     /// leave in few system calls. [`flush`](Self::flush) writes the queue; it is also
-    /// written by itself once it holds 64 KiB, and by every `send*`.
+    /// written by itself once it holds 256 KiB, and by every `send*`.
     ///
     /// # Errors
     /// As [`send`](Self::send).
