@@ -1,15 +1,29 @@
 //! Any byte stream into a client `Session`, in fuzzer-chosen pieces, with EOF at the end: no
 //! panic, every frame it sends is a valid masked frame, and its input buffer stays bounded.
+//! Text taken as an owned `String` (`take_text`, which skips a second UTF-8 pass) equals the
+//! borrowed text; in fuzz builds debug assertions re-check every unchecked conversion.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ws_frame::{Config, Decoder, Delivery, Limits, OpCode, Role, Session, parse_close_payload};
+use ws_frame::{
+    Config, Decoder, Delivery, Event, Limits, OpCode, Role, Session, parse_close_payload,
+};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&control, input)) = data.split_first() else { return };
+    let Some((&control, input)) = data.split_first() else {
+        return;
+    };
     let config = Config::default()
-        .limits(Limits::default().max_frame_size(1 << 12).max_message_size(1 << 14))
-        .delivery(if control & 1 == 0 { Delivery::Messages } else { Delivery::Fragments })
+        .limits(
+            Limits::default()
+                .max_frame_size(1 << 12)
+                .max_message_size(1 << 14),
+        )
+        .delivery(if control & 1 == 0 {
+            Delivery::Messages
+        } else {
+            Delivery::Fragments
+        })
         .accept_masked_frames(control & 2 != 0)
         .skip_utf8_validation(control & 4 != 0)
         .auto_close_reply(control & 8 != 0)
@@ -17,14 +31,15 @@ fuzz_target!(|data: &[u8]| {
     let mut session = Session::client(config, || [0x11, 0x22, 0x33, 0x44]);
     let step = usize::from(control >> 4) * 7 + 1;
     let mut output = Vec::new();
+    let take = control & 0x80 != 0;
     for piece in input.chunks(step) {
         session.receive_data(piece);
-        while let Ok(Some(_event)) = session.next_event() {}
+        drain(&mut session, take);
         output.extend_from_slice(session.pending_output());
         session.consume_output(session.pending_output().len());
     }
     session.receive_eof();
-    while let Ok(Some(_event)) = session.next_event() {}
+    drain(&mut session, take);
     output.extend_from_slice(session.pending_output());
     // Pieces are at most 106 bytes and at most a 139-byte control frame is ever left
     // unconsumed, so the 256-byte input buffer never has to grow.
@@ -34,7 +49,10 @@ fuzz_target!(|data: &[u8]| {
     let mut server = Decoder::new(Role::Server, Limits::default());
     let mut buf = output;
     let mut closes = 0;
-    while let Some(chunk) = server.decode(&mut buf).expect("the client sent an invalid frame") {
+    while let Some(chunk) = server
+        .decode(&mut buf)
+        .expect("the client sent an invalid frame")
+    {
         assert!(chunk.is_first && chunk.is_last, "output holds whole frames");
         if chunk.header.opcode == OpCode::Close {
             closes += 1;
@@ -45,3 +63,20 @@ fuzz_target!(|data: &[u8]| {
     assert!(buf.is_empty(), "output ends on a frame boundary");
     assert!(closes <= 1, "at most one close frame");
 });
+
+/// Takes every event; with `take`, text is also taken as an owned `String` and compared.
+fn drain(session: &mut Session<impl FnMut() -> [u8; 4]>, take: bool) {
+    while let Ok(Some(event)) = session.next_event() {
+        let text = match event {
+            Event::Text(t) if take => Some(t.to_owned()),
+            _ => None,
+        };
+        if let Some(text) = text {
+            assert_eq!(
+                session.take_text(),
+                text,
+                "take_text differs from the event"
+            );
+        }
+    }
+}
