@@ -92,7 +92,9 @@ impl Read for Fake {
             w.reset |= e.kind() == io::ErrorKind::ConnectionReset;
             return Err(e);
         }
-        let n = available.min(buf.len()).min(usize::from(fate / 16) * 64 + 1);
+        let n = available
+            .min(buf.len())
+            .min(usize::from(fate / 16) * 64 + 1);
         buf[..n].copy_from_slice(&w.inbound[w.read_pos..w.read_pos + n]);
         w.read_pos += n;
         Ok(n)
@@ -168,8 +170,12 @@ enum Fate {
 fn fate_of(result: &Result<(), Error>) -> Fate {
     match result {
         Ok(()) => Fate::Sent,
-        Err(Error::SendTimeout { partly_sent: true, .. }) => Fate::Owed,
-        Err(Error::SendTimeout { partly_sent: false, .. }) => Fate::NotSent,
+        Err(Error::SendTimeout {
+            partly_sent: true, ..
+        }) => Fate::Owed,
+        Err(Error::SendTimeout {
+            partly_sent: false, ..
+        }) => Fate::NotSent,
         // The stream broke: what went out before the break went out.
         Err(_) => Fate::Unknown,
     }
@@ -195,8 +201,10 @@ fuzz_target!(|data: &[u8]| {
         .mask_key(|| [0x11, 0x22, 0x33, 0x44])
         .build()
         .unwrap();
-    let Ok(mut ws) = config.connect_over("ws://fuzz.invalid/", Stream::from_custom(Fake(Arc::clone(&wire))))
-    else {
+    let Ok(mut ws) = config.connect_over(
+        "ws://fuzz.invalid/",
+        Stream::from_custom(Fake(Arc::clone(&wire))),
+    ) else {
         return;
     };
     let mut fates = Vec::new();
@@ -246,7 +254,10 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     // Each message once, in order; done ones there, not-sent ones absent.
-    assert!(seen.windows(2).all(|w| w[0] < w[1]), "repeated or reordered: {seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "repeated or reordered: {seen:?}"
+    );
     for (seq, fate) in fates.iter().enumerate() {
         let present = seen.contains(&(seq as u32));
         match fate {

@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
     }
     // Every prefix of short inputs; a spread of them for long ones.
     let step = (data.len() / 64).max(1);
-    for k in (0..data.len()).step_by(step).chain([data.len().saturating_sub(1)]) {
+    for k in (0..data.len())
+        .step_by(step)
+        .chain([data.len().saturating_sub(1)])
+    {
         let part = parse_connect_response(&data[..k], &limits);
         match (&whole, &part) {
             (_, Ok(None)) => {}

@@ -7,7 +7,12 @@ use libfuzzer_sys::fuzz_target;
 use ws_frame::{Decoder, Error, Limits, Role};
 
 /// Frames (opcode bits, payload) and the error that stopped decoding, if any.
-fn run(role: Role, accept_masked: bool, input: &[u8], splits: &[usize]) -> (Vec<(u8, Vec<u8>)>, Option<Error>) {
+fn run(
+    role: Role,
+    accept_masked: bool,
+    input: &[u8],
+    splits: &[usize],
+) -> (Vec<(u8, Vec<u8>)>, Option<Error>) {
     let limits = Limits::default().max_frame_size(1 << 16);
     let mut decoder = Decoder::new(role, limits).accept_masked_frames(accept_masked);
     let (mut buf, mut frames, mut current) = (Vec::new(), Vec::new(), Vec::new());
@@ -35,8 +40,14 @@ fn run(role: Role, accept_masked: bool, input: &[u8], splits: &[usize]) -> (Vec<
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&control, input)) = data.split_first() else { return };
-    let role = if control & 1 == 0 { Role::Client } else { Role::Server };
+    let Some((&control, input)) = data.split_first() else {
+        return;
+    };
+    let role = if control & 1 == 0 {
+        Role::Client
+    } else {
+        Role::Server
+    };
     let accept_masked = control & 2 != 0;
     // Split points derived from the control byte, spread over the input.
     let step = usize::from(control >> 2) + 1;

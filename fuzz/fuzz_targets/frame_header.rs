@@ -16,5 +16,8 @@ fuzz_target!(|data: &[u8]| {
     let mut out = [0u8; MAX_HEADER_LEN];
     let n = header.encode(&mut out).expect("a decoded header encodes");
     assert!(n <= consumed, "encoding is minimal");
-    assert_eq!(FrameHeader::decode(&out[..n]), Ok(Status::Complete((header, n))));
+    assert_eq!(
+        FrameHeader::decode(&out[..n]),
+        Ok(Status::Complete((header, n)))
+    );
 });

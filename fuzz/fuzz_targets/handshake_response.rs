@@ -9,7 +9,10 @@ fuzz_target!(|data: &[u8]| {
     let request = ClientRequest::new("example.com", 80, false, "/a/b", *b"the sample nonce")
         .subprotocols(["chat"])
         .extensions(["permessage-deflate"]);
-    let limits = HttpLimits::default().max_header_bytes(4096).max_headers(16).max_body_bytes(256);
+    let limits = HttpLimits::default()
+        .max_header_bytes(4096)
+        .max_headers(16)
+        .max_body_bytes(256);
     let whole = parse_response(data, &request, &limits);
     if let Ok(Some((_, used))) = &whole {
         assert!(*used <= data.len());

@@ -70,8 +70,12 @@ impl ProxyStream for Scripted<'_> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
-    let split = rest.len().min(usize::from(rest.first().copied().unwrap_or(0)) % 32);
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let split = rest
+        .len()
+        .min(usize::from(rest.first().copied().unwrap_or(0)) % 32);
     let (cuts, reply) = rest.split_at(split);
     let kind = [
         ProxyKind::Http,
@@ -89,19 +93,39 @@ fuzz_target!(|data: &[u8]| {
         ProxyKind::Socks4 | ProxyKind::Socks5 => "10.1.2.3",
         _ => "example.com",
     };
-    let mut stream = Scripted { reply, pos: 0, cuts, cut: 0, written: Vec::new() };
+    let mut stream = Scripted {
+        reply,
+        pos: 0,
+        cuts,
+        cut: 0,
+        written: Vec::new(),
+    };
     let result = proxy.negotiate(&mut stream, host, 443, Some(Duration::from_secs(5)));
     if kind == ProxyKind::Http {
         // The request went out whole, once.
-        assert!(stream.written.starts_with(b"CONNECT example.com:443 HTTP/1.1\r\n"));
-        assert_eq!(stream.written.windows(4).filter(|w| w == b"\r\n\r\n").count(), 1);
+        assert!(
+            stream
+                .written
+                .starts_with(b"CONNECT example.com:443 HTTP/1.1\r\n")
+        );
+        assert_eq!(
+            stream
+                .written
+                .windows(4)
+                .filter(|w| w == b"\r\n\r\n")
+                .count(),
+            1
+        );
     }
     if result.is_ok() {
         if kind == ProxyKind::Http {
             let end = ws_handshake::parse_connect_response(reply, &HttpLimits::default())
                 .expect("a reply the exchange accepted parses")
                 .expect("and is complete");
-            assert_eq!(stream.pos, end, "the exchange consumed tunnel bytes or left reply bytes");
+            assert_eq!(
+                stream.pos, end,
+                "the exchange consumed tunnel bytes or left reply bytes"
+            );
         } else {
             assert!(stream.pos <= reply.len());
         }

@@ -5,7 +5,9 @@
 
 use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
-use ws_handshake::{ClientRequest, HttpLimits, Outcome, parse_request, parse_response, reject_response};
+use ws_handshake::{
+    ClientRequest, HttpLimits, Outcome, parse_request, parse_response, reject_response,
+};
 
 fuzz_target!(|data: &[u8]| {
     let limits = HttpLimits::default().max_header_bytes(4096).max_headers(16);
@@ -32,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(n, reply.len());
             match outcome {
                 Outcome::Accepted(accepted) => {
-                    assert_eq!(accepted.subprotocol.as_deref(), protocol.as_deref().map(str::trim))
+                    assert_eq!(
+                        accepted.subprotocol.as_deref(),
+                        protocol.as_deref().map(str::trim)
+                    )
                 }
                 other => panic!("a 101 read as {other:?}"),
             }

@@ -13,8 +13,12 @@ use ws_handshake::Extension;
 const LIMIT: u64 = 1 << 16;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&control, rest)) = data.split_first() else { return };
-    let Some((&bits, input)) = rest.split_first() else { return };
+    let Some((&control, rest)) = data.split_first() else {
+        return;
+    };
+    let Some((&bits, input)) = rest.split_first() else {
+        return;
+    };
     let window = 8 + (bits & 7);
     let client = DeflateConfig::default()
         .client_no_context_takeover(control & 1 != 0)
@@ -23,14 +27,26 @@ fuzz_target!(|data: &[u8]| {
         .threshold(0);
     let answer = format!(
         "permessage-deflate; server_max_window_bits={window}{}",
-        if control & 2 != 0 { "; server_no_context_takeover" } else { "" }
+        if control & 2 != 0 {
+            "; server_no_context_takeover"
+        } else {
+            ""
+        }
     );
     let Ok(Some(extension)) = client.accept_response(&Extension::parse_list(&answer)) else {
         panic!("a valid answer was refused: {answer}");
     };
     let config = Config::default()
-        .limits(Limits::default().max_frame_size(1 << 14).max_message_size(LIMIT))
-        .delivery(if control & 4 == 0 { Delivery::Messages } else { Delivery::Fragments })
+        .limits(
+            Limits::default()
+                .max_frame_size(1 << 14)
+                .max_message_size(LIMIT),
+        )
+        .delivery(if control & 4 == 0 {
+            Delivery::Messages
+        } else {
+            Delivery::Fragments
+        })
         .read_buffer_size(256);
     let mut session = Session::client(config, || [0x11, 0x22, 0x33, 0x44]);
     session.set_extension(Box::new(extension));
@@ -42,7 +58,10 @@ fuzz_target!(|data: &[u8]| {
             match session.next_event() {
                 Ok(Some(Event::Text(text))) => assert!(text.len() as u64 <= LIMIT),
                 Ok(Some(Event::Binary(data))) => {
-                    assert!(data.len() as u64 <= LIMIT, "an inflated message past the limit");
+                    assert!(
+                        data.len() as u64 <= LIMIT,
+                        "an inflated message past the limit"
+                    );
                     // Echo it: the client compresses too.
                     let data = data.to_vec();
                     let _ = session.send_binary(&data);
@@ -58,7 +77,10 @@ fuzz_target!(|data: &[u8]| {
     // What the client sent decodes as frames, RSV1 only where the extension allows it.
     let mut server = Decoder::new(Role::Server, Limits::default()).allow_rsv_bits(4);
     let mut buf = output;
-    while let Some(chunk) = server.decode(&mut buf).expect("the client sent an invalid frame") {
+    while let Some(chunk) = server
+        .decode(&mut buf)
+        .expect("the client sent an invalid frame")
+    {
         buf.drain(..chunk.consumed);
     }
     assert!(buf.is_empty(), "output ends on a frame boundary");

@@ -7,7 +7,10 @@ use libfuzzer_sys::fuzz_target;
 use ws_transport::ProxyError;
 use ws_transport::socks::{self, Progress};
 
-fn check<T: PartialEq + std::fmt::Debug>(data: &[u8], parse: fn(&[u8]) -> Result<Progress<T>, ProxyError>) {
+fn check<T: PartialEq + std::fmt::Debug>(
+    data: &[u8],
+    parse: fn(&[u8]) -> Result<Progress<T>, ProxyError>,
+) {
     match parse(data) {
         Ok(Progress::Done(value, used)) => {
             assert!(used <= data.len());
@@ -28,7 +31,9 @@ fn check<T: PartialEq + std::fmt::Debug>(data: &[u8], parse: fn(&[u8]) -> Result
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&which, rest)) = data.split_first() else { return };
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
     match which % 4 {
         0 => check(rest, socks::parse_socks4_reply),
         1 => check(rest, socks::parse_socks5_method),

@@ -8,7 +8,9 @@ use libfuzzer_sys::fuzz_target;
 use ws_transport::{NoProxy, Proxy, WsUrl};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     // A password that appears nowhere else in the input must appear nowhere in the output,
     // unless the output of the same input with another password has it too (the words of
     // the error text itself).
@@ -28,7 +30,12 @@ fuzz_target!(|data: &[u8]| {
         assert!(!url.host().is_empty());
         let again = WsUrl::parse(&url.to_string()).expect("display form parses");
         assert_eq!(
-            (again.is_secure(), again.host(), again.port(), again.resource()),
+            (
+                again.is_secure(),
+                again.host(),
+                again.port(),
+                again.resource()
+            ),
             (url.is_secure(), url.host(), url.port(), url.resource())
         );
         let list = NoProxy::parse(text);
