@@ -709,38 +709,45 @@ impl Session<NoMask> {
 }
 
 impl Receiver {
-    /// Makes room for at least `needed` bytes after `end`. Unconsumed bytes move to the front
-    /// when `needed` does not fit or when less than a quarter of the buffer is free, so a read
-    /// gets most of the buffer rather than the sliver left at its end; the move is cheap
-    /// because the decoder streams data payloads and leaves at most a header or a control
-    /// frame unconsumed. The buffer grows only when `needed` still does not fit.
-    /// The event for `ready`.
+    /// The event for `ready`. Data, the hot path, is built inline; control frames out of
+    /// line (building every event in one function made 16-byte receives 1.8× slower).
+    #[inline]
     fn event_of(&self, ready: &Ready) -> Option<Event<'_>> {
-        let rx = self;
-        Some(match ready {
-            Ready::Ping(range) => Event::Ping(&rx.input[range.clone()]),
-            Ready::Pong(range) => Event::Pong(&rx.input[range.clone()]),
-            // Checked when it was decoded; a failure cannot reach here.
-            Ready::Close(range) => match parse_close_payload(&rx.input[range.clone()]) {
-                Ok((code, reason)) => Event::Close { code, reason },
-                Err(_) => return None,
-            },
+        match ready {
             Ready::Data(item, range) => {
-                let data = rx.data(item, range.clone());
-                match (rx.polled_delivery, item.kind) {
+                let data = self.data(item, range.clone());
+                Some(match (self.polled_delivery, item.kind) {
+                    (Delivery::Messages, MessageKind::Binary) => Event::Binary(data),
+                    (Delivery::Messages, MessageKind::Text)
+                        if !self.config.skip_utf8_validation =>
+                    {
+                        // Valid UTF-8: checked by `poll_event` or as it arrived.
+                        Event::Text(validated::str(data))
+                    }
+                    (Delivery::Messages, MessageKind::Text) => Event::UnvalidatedText(data),
                     (Delivery::Fragments, _) => Event::Fragment {
                         opcode: item.opcode,
                         data,
                         fin: item.fin,
                     },
-                    (Delivery::Messages, MessageKind::Binary) => Event::Binary(data),
-                    (Delivery::Messages, MessageKind::Text) if rx.config.skip_utf8_validation => {
-                        Event::UnvalidatedText(data)
-                    }
-                    // Valid UTF-8: checked by `poll_event` or as it arrived.
-                    (Delivery::Messages, MessageKind::Text) => Event::Text(validated::str(data)),
-                }
+                })
             }
+            control => self.control_event(control),
+        }
+    }
+
+    /// [`event_of`](Self::event_of) for control frames.
+    #[inline(never)]
+    fn control_event(&self, ready: &Ready) -> Option<Event<'_>> {
+        Some(match ready {
+            Ready::Ping(range) => Event::Ping(&self.input[range.clone()]),
+            Ready::Pong(range) => Event::Pong(&self.input[range.clone()]),
+            // Checked when it was decoded; a failure cannot reach here.
+            Ready::Close(range) => match parse_close_payload(&self.input[range.clone()]) {
+                Ok((code, reason)) => Event::Close { code, reason },
+                Err(_) => return None,
+            },
+            Ready::Data(..) => return self.event_of(ready),
         })
     }
 
@@ -753,6 +760,7 @@ impl Receiver {
     }
 
     /// The payload of a data item.
+    #[inline]
     fn data(&self, item: &Assembled, range: Range<usize>) -> &[u8] {
         match item.source {
             Source::Chunk => &self.input[range],
@@ -844,6 +852,11 @@ impl Receiver {
         self.offered = 0;
     }
 
+    /// Makes room for at least `needed` bytes after `end`. Unconsumed bytes move to the front
+    /// when `needed` does not fit or when less than a quarter of the buffer is free, so a read
+    /// gets most of the buffer rather than the sliver left at its end; the move is cheap
+    /// because the decoder streams data payloads and leaves at most a header or a control
+    /// frame unconsumed. The buffer grows only when `needed` still does not fit.
     fn make_room(&mut self, needed: usize) {
         let needed = needed.max(1);
         if self.start == self.end {
@@ -1044,17 +1057,24 @@ pub fn encode_frame(out: &mut Vec<u8>, header: FrameHeader, payload: &[u8]) -> R
     let n = header.encode(&mut head)?;
     out.reserve(n + payload.len());
     out.extend_from_slice(&head[..n]);
-    let Some(key) = header.mask else {
-        out.extend_from_slice(payload);
-        return Ok(());
-    };
-    // Copy and mask a block at a time, so the masking pass reads what the copy just left in
-    // the L1 cache instead of going over the whole payload twice. Blocks are a multiple of
-    // 4 bytes: the key phase is the same at every block start.
-    for block in payload.chunks(MASK_BLOCK) {
-        let start = out.len();
-        out.extend_from_slice(block);
-        apply_mask(&mut out[start..], key, 0);
+    match header.mask {
+        Some(key) if payload.len() > MASK_BLOCK => {
+            // Copy and mask a block at a time, so the masking pass reads what the copy just
+            // left in the L1 cache instead of going over the whole payload twice. Blocks are
+            // a multiple of 4 bytes: the key phase is the same at every block start.
+            for block in payload.chunks(MASK_BLOCK) {
+                let start = out.len();
+                out.extend_from_slice(block);
+                apply_mask(&mut out[start..], key, 0);
+            }
+        }
+        mask => {
+            let start = out.len();
+            out.extend_from_slice(payload);
+            if let Some(key) = mask {
+                apply_mask(&mut out[start..], key, 0);
+            }
+        }
     }
     Ok(())
 }
