@@ -464,7 +464,7 @@ impl ConfigBuilder {
 
     /// The most the receive buffer grows to under load. It starts at 4 KiB, doubles while
     /// reads fill it, and returns to 4 KiB when the traffic thins out, so an idle connection
-    /// holds little and a bulk stream gets large reads. Default 256 KiB.
+    /// holds little and a bulk stream gets large reads. Default 128 KiB.
     #[must_use]
     pub fn read_buffer_size(mut self, bytes: usize) -> Self {
         self.config.frame = self.config.frame.read_buffer_size(bytes);

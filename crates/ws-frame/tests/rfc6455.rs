@@ -821,15 +821,20 @@ fn a_large_frame_streams_through_a_small_buffer_without_growing_it() {
 fn the_buffer_grows_under_bulk_reads_and_shrinks_back_when_traffic_thins() {
     let mut session = client(Config::default());
     assert_eq!(session.input_buffer().len(), ws_frame::INITIAL_READ_BUFFER);
-    // A stream that fills every read: the room doubles up to the configured 256 KiB.
+    // A stream that fills every read: the room doubles up to the configured 128 KiB.
     let frames: Vec<u8> = (0..40_000)
         .flat_map(|_| server_frame(true, 0x2, &[1; 100]))
         .collect();
     assert_eq!(read_in(&mut session, &frames), 40_000);
     let grown = session.input_buffer().len();
-    assert_eq!(grown, 256 << 10, "grew to the maximum");
-    // A small read, everything consumed: back to the initial size at the next read.
+    assert_eq!(grown, 128 << 10, "grew to the maximum");
+    // One small read is not the end of a stream: the buffer stays.
     assert_eq!(read_in(&mut session, &server_frame(true, 0x2, b"hi")), 1);
+    assert_eq!(session.input_buffer().len(), 128 << 10);
+    // Eight small reads in a row, everything consumed: back to the initial size.
+    for _ in 0..7 {
+        assert_eq!(read_in(&mut session, &server_frame(true, 0x2, b"hi")), 1);
+    }
     assert_eq!(session.input_buffer().len(), ws_frame::INITIAL_READ_BUFFER);
     // A configured size below the initial one is used as it is.
     let mut small = client(Config::default().read_buffer_size(1000));
