@@ -173,6 +173,37 @@ fn encoding(c: &mut Criterion) {
     group.finish();
 }
 
+/// A 1 MiB text message arriving in 64 KiB reads, handed out as an owned `String` the way
+/// `ws-client`'s `recv` does: validated as it arrives, then taken (`take_text`).
+fn text_messages(c: &mut Criterion) {
+    let mut group = c.benchmark_group("text");
+    for (name, mixed) in [("ascii", false), ("mixed", true)] {
+        let payload = text(mixed);
+        let mut wire = Vec::new();
+        encode_frame(
+            &mut wire,
+            FrameHeader::new(true, OpCode::Text, None, 0),
+            &payload,
+        )
+        .unwrap();
+        group.throughput(Throughput::Bytes(payload.len() as u64));
+        group.bench_function(BenchmarkId::new("session_owned_1MiB", name), |b| {
+            let mut session = Session::client(Config::default(), || KEY);
+            b.iter(|| {
+                let mut got = 0;
+                for piece in wire.chunks(64 << 10) {
+                    session.receive_data(piece);
+                    if let Some(Event::Text(_)) = session.next_event().unwrap() {
+                        got += session.take_text().len();
+                    }
+                }
+                black_box(got)
+            });
+        });
+    }
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -183,6 +214,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = masking, utf8, decoding, encoding
+    targets = masking, utf8, decoding, encoding, text_messages
 }
 criterion_main!(benches);
