@@ -1,5 +1,6 @@
-//! Any byte stream into a client `Session`, in fuzzer-chosen pieces, with EOF at the end: no
-//! panic, every frame it sends is a valid masked frame, and its input buffer stays bounded.
+//! Any byte stream into a client `Session`, in fuzzer-chosen pieces (copied in, or read into
+//! lent buffers), with EOF at the end: no panic, every frame it sends is a valid masked frame,
+//! and its input buffer stays bounded.
 //! Text taken as an owned `String` (`take_text`, which skips a second UTF-8 pass) equals the
 //! borrowed text; in fuzz builds debug assertions re-check every unchecked conversion.
 #![no_main]
@@ -33,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     let mut output = Vec::new();
     let take = control & 0x80 != 0;
     for piece in input.chunks(step) {
-        session.receive_data(piece);
+        feed(&mut session, piece);
         drain(&mut session, take);
         output.extend_from_slice(session.pending_output());
         session.consume_output(session.pending_output().len());
@@ -63,6 +64,25 @@ fuzz_target!(|data: &[u8]| {
     assert!(buf.is_empty(), "output ends on a frame boundary");
     assert!(closes <= 1, "at most one close frame");
 });
+
+/// Feeds `piece` with `receive_data`, or (by its first byte) through lent buffers
+/// (`lend_input` / `restore_input`), the way a split reader does.
+fn feed(session: &mut Session<impl FnMut() -> [u8; 4]>, piece: &[u8]) {
+    if piece[0] & 1 == 0 {
+        session.receive_data(piece);
+        return;
+    }
+    let mut rest = piece;
+    while !rest.is_empty() {
+        let mut loan = session.lend_input();
+        assert_eq!(session.next_event(), Ok(None), "decoded while lent");
+        let room = loan.room();
+        let n = room.len().min(rest.len());
+        room[..n].copy_from_slice(&rest[..n]);
+        session.restore_input(loan, n);
+        rest = &rest[n..];
+    }
+}
 
 /// Takes every event; with `take`, text is also taken as an owned `String` and compared.
 fn drain(session: &mut Session<impl FnMut() -> [u8; 4]>, take: bool) {

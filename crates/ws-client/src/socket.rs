@@ -1030,7 +1030,6 @@ impl WebSocket {
         let receiver = Receiver {
             read: self.read,
             shared: Arc::clone(&shared),
-            buf: vec![0; 64 * 1024],
         };
         (receiver, Sender { shared })
     }
@@ -1088,7 +1087,6 @@ struct Shared {
 pub struct Receiver {
     read: ReadHalf,
     shared: Arc<Shared>,
-    buf: Vec<u8>,
 }
 
 /// The sending half of a split [`WebSocket`]: `Clone + Send + Sync`.
@@ -1136,17 +1134,17 @@ impl Receiver {
                 let left = time_left(deadline, "receiving", None)?;
                 self.read.set_read_timeout(Some(left)).map_err(Error::Io)?;
             }
-            // Read with no lock held, so senders are never held up by a waiting reader.
-            let n = match self.read.read(&mut self.buf) {
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(link.read_failed(&mut lock(&self.shared.session), e)),
-            };
+            // Read into the session's own (adaptive) buffer, lent out so that no lock is
+            // held while the read blocks: senders are never held up by a waiting reader.
+            let mut loan = lock(&self.shared.session).lend_input();
+            let read = self.read.read(loan.room());
             let mut session = lock(&self.shared.session);
-            if n == 0 {
-                session.receive_eof();
-            } else {
-                session.receive_data(&self.buf[..n]);
+            session.restore_input(loan, *read.as_ref().unwrap_or(&0));
+            match read {
+                Ok(0) => session.receive_eof(),
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(link.read_failed(&mut session, e)),
             }
         }
     }

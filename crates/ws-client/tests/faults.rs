@@ -632,3 +632,34 @@ fn redirects_to_other_schemes_are_refused_by_name() {
         }
     });
 }
+
+#[test]
+fn a_split_receiver_keeps_a_half_read_frame_across_a_read_timeout() {
+    within(Duration::from_secs(20), "split receiver timeout", || {
+        let (go_on, wait) = std::sync::mpsc::channel::<()>();
+        let payload: Vec<u8> = (0..3000u32).map(|i| i as u8).collect();
+        let mut frame = vec![0x82, 126, 0x0B, 0xB8];
+        frame.extend_from_slice(&payload);
+        let (port, peer) = raw_peer(move |mut tcp| {
+            // Part of the frame's header (the decoder leaves it in the read buffer until
+            // the header is whole), a pause longer than the client's read timeout, the rest.
+            tcp.write_all(&frame[..3]).unwrap();
+            wait.recv().unwrap();
+            tcp.write_all(&frame[3..]).unwrap();
+            tcp
+        });
+        let ws = builder()
+            .build()
+            .unwrap()
+            .connect(&format!("ws://127.0.0.1:{port}/"))
+            .unwrap();
+        let (mut rx, _tx) = ws.split();
+        rx.set_timeout(Some(Duration::from_millis(100))).unwrap();
+        let err = rx.recv().unwrap_err();
+        assert!(err.is_timeout(), "{err}");
+        go_on.send(()).unwrap();
+        rx.set_timeout(Some(Duration::from_secs(5))).unwrap();
+        assert_eq!(rx.recv().unwrap(), Message::Binary(payload));
+        drop(peer.join().unwrap());
+    });
+}

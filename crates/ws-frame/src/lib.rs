@@ -95,6 +95,7 @@ pub use message::{Assembled, Delivery, MessageAssembler, MessageKind, Source};
 pub use opcode::OpCode;
 #[cfg(feature = "alloc")]
 pub use session::{
-    Config, Event, INITIAL_READ_BUFFER, MaskKeySource, NoMask, Session, State, encode_frame,
+    Config, Event, INITIAL_READ_BUFFER, InputLoan, MaskKeySource, NoMask, Session, State,
+    encode_frame,
 };
 pub use utf8::Utf8Validator;

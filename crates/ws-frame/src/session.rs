@@ -258,6 +258,9 @@ struct Receiver {
     last_read: usize,
     /// Reads in a row that used less than an eighth of the buffer.
     small_reads: u8,
+    /// Buffers lent by [`Session::lend_input`] and not yet given back: nothing is decoded
+    /// until they are, since their bytes come first.
+    loans: u32,
     eof: bool,
     /// The peer's close frame arrived: ignore anything after it.
     close_received: bool,
@@ -282,6 +285,22 @@ struct Transmitter<K> {
     sending_utf8: Utf8Validator,
     /// Where the extension encodes an outgoing message; kept for the next one.
     encoded: Vec<u8>,
+}
+
+/// A [`Session`]'s receive buffer, lent by [`Session::lend_input`] to be read into without
+/// borrowing the session, and given back with [`Session::restore_input`].
+#[derive(Debug)]
+pub struct InputLoan {
+    input: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl InputLoan {
+    /// Free space to read received bytes into; never empty.
+    pub fn room(&mut self) -> &mut [u8] {
+        &mut self.input[self.end..]
+    }
 }
 
 /// A completed item located in the session's buffers, before it is borrowed as an [`Event`].
@@ -320,6 +339,7 @@ impl<K: MaskKeySource> Session<K> {
                 offered: 0,
                 last_read: 0,
                 small_reads: 0,
+                loans: 0,
                 eof: false,
                 close_received: false,
                 current: None,
@@ -404,6 +424,48 @@ impl<K: MaskKeySource> Session<K> {
         rx.end += n;
         rx.last_read = n;
         self.discard_input_if_finished();
+    }
+
+    /// Takes the receive buffer out of the session, so that bytes can be read into
+    /// [`InputLoan::room`] while the session is not borrowed: a reader thread that must not
+    /// lock other threads out of the session (to send, for example) during a blocking read.
+    /// Give it back with [`restore_input`](Self::restore_input), also after a failed read
+    /// (with 0). The buffer keeps its adaptive size and its unconsumed bytes; no copy is made.
+    ///
+    /// While a buffer is lent nothing is decoded (`next_event` answers `Ok(None)`), since
+    /// its bytes come first. Bytes given to the session in the meantime (with
+    /// [`receive_data`](Self::receive_data), for example) are kept and decoded after the
+    /// loan's bytes once it is back. Lend one buffer at a time: with several out, bytes are
+    /// in stream order only if the loans come back in the reverse order of lending.
+    pub fn lend_input(&mut self) -> InputLoan {
+        self.input_buffer();
+        let rx = &mut self.rx;
+        let loan = InputLoan {
+            input: core::mem::take(&mut rx.input),
+            start: rx.start,
+            end: rx.end,
+        };
+        rx.start = 0;
+        rx.end = 0;
+        rx.loans = rx.loans.saturating_add(1);
+        loan
+    }
+
+    /// Returns a buffer taken with [`lend_input`](Self::lend_input), with `n` bytes read into
+    /// the start of its [`room`](InputLoan::room) (capped at the room's length), as
+    /// [`commit_input`](Self::commit_input) does.
+    pub fn restore_input(&mut self, loan: InputLoan, n: usize) {
+        let rx = &mut self.rx;
+        rx.current = None;
+        rx.loans = rx.loans.saturating_sub(1);
+        let fed = core::mem::replace(&mut rx.input, loan.input);
+        let fed_bytes = rx.start..rx.end;
+        rx.start = loan.start;
+        rx.end = loan.end;
+        self.commit_input(n);
+        if !fed_bytes.is_empty() {
+            self.receive_data(&fed[fed_bytes]);
+        }
     }
 
     /// Copies received bytes into the session. [`input_buffer`](Self::input_buffer) avoids the
@@ -548,7 +610,7 @@ impl<K: MaskKeySource> Session<K> {
     /// Runs the decoder until something is ready for the application.
     fn advance(&mut self) -> Result<Option<Ready>, Error> {
         loop {
-            if self.input_finished() {
+            if self.input_finished() || self.rx.loans > 0 {
                 return Ok(None);
             }
             if let Some(ready) = self.rx.whole_data_frame() {

@@ -877,3 +877,110 @@ fn input_after_close_is_dropped_so_memory_stays_bounded() {
     }
     assert_eq!(session.input_buffer().len(), 4096, "the buffer never grew");
 }
+
+/// As [`read_in`], through [`Session::lend_input`] / [`Session::restore_input`], at most
+/// `piece` bytes per loan; the payloads of the binary messages, in order.
+fn read_in_loans(
+    session: &mut Session<impl FnMut() -> [u8; 4]>,
+    bytes: &[u8],
+    piece: usize,
+) -> Vec<Vec<u8>> {
+    let mut messages = Vec::new();
+    let mut fed = 0;
+    while fed < bytes.len() {
+        let mut loan = session.lend_input();
+        assert_eq!(
+            session.next_event(),
+            Ok(None),
+            "nothing to decode while lent"
+        );
+        let room = loan.room();
+        assert!(!room.is_empty());
+        let n = room.len().min(piece).min(bytes.len() - fed);
+        room[..n].copy_from_slice(&bytes[fed..fed + n]);
+        session.restore_input(loan, n);
+        fed += n;
+        while let Some(event) = session.next_event().unwrap() {
+            match event {
+                Event::Binary(data) => messages.push(data.to_vec()),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    messages
+}
+
+#[test]
+fn a_lent_buffer_keeps_partial_frames_and_decodes_as_input_buffer_does() {
+    let payloads: Vec<Vec<u8>> = (0..200u32)
+        .map(|i| vec![i as u8; (i as usize * 37) % 700])
+        .collect();
+    let stream: Vec<u8> = payloads
+        .iter()
+        .flat_map(|p| server_frame(true, 0x2, p))
+        .collect();
+    for piece in [1, 7, 100, 4096, usize::MAX] {
+        let mut session = client(Config::default());
+        assert_eq!(
+            read_in_loans(&mut session, &stream, piece),
+            payloads,
+            "piece {piece}"
+        );
+    }
+}
+
+#[test]
+fn a_lent_buffer_grows_under_bulk_reads_and_shrinks_back() {
+    let mut session = client(Config::default());
+    let frames: Vec<u8> = (0..40_000)
+        .flat_map(|_| server_frame(true, 0x2, &[1; 100]))
+        .collect();
+    assert_eq!(
+        read_in_loans(&mut session, &frames, usize::MAX).len(),
+        40_000
+    );
+    assert_eq!(
+        session.lend_input().room().len(),
+        128 << 10,
+        "grew to the maximum"
+    );
+    let mut session = client(Config::default());
+    read_in_loans(&mut session, &frames, usize::MAX);
+    for _ in 0..8 {
+        read_in_loans(&mut session, &server_frame(true, 0x2, b"hi"), usize::MAX);
+    }
+    assert_eq!(
+        session.lend_input().room().len(),
+        ws_frame::INITIAL_READ_BUFFER,
+        "back to the initial size"
+    );
+}
+
+#[test]
+fn bytes_fed_while_the_buffer_is_lent_follow_the_loans_bytes() {
+    let first = server_frame(true, 0x2, b"first");
+    let second = server_frame(true, 0x2, b"second");
+    let mut session = client(Config::default());
+    // Half of the first frame is already in the buffer when it is lent.
+    session.receive_data(&first[..3]);
+    assert_eq!(session.next_event(), Ok(None));
+    let mut loan = session.lend_input();
+    session.receive_data(&second);
+    assert_eq!(
+        session.next_event(),
+        Ok(None),
+        "the first frame is not complete yet"
+    );
+    let rest = &first[3..];
+    loan.room()[..rest.len()].copy_from_slice(rest);
+    session.restore_input(loan, rest.len());
+    assert!(matches!(session.next_event(), Ok(Some(Event::Binary(b))) if b == b"first"));
+    assert!(matches!(session.next_event(), Ok(Some(Event::Binary(b))) if b == b"second"));
+    assert_eq!(session.next_event(), Ok(None));
+    // A failed read gives the buffer back with 0 bytes: the partial frame is still there.
+    session.receive_data(&first[..3]);
+    let loan = session.lend_input();
+    session.restore_input(loan, 0);
+    session.receive_data(&first[3..]);
+    assert!(matches!(session.next_event(), Ok(Some(Event::Binary(b))) if b == b"first"));
+}

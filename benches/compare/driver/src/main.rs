@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 use compare_proto::Scenario;
 
 /// The clients of a row, ws-client first; receive rows also run ws-client's `recv_ref`
-/// (`ws-client-ref`), compared with the same peers.
+/// (`ws-client-ref`), compared with the same peers, and the idle row also holds connections
+/// split into halves (`ws-client-split`), as `ws-app` holds them.
 const CLIENTS: [&str; 4] = ["ws-client", "raw", "tungstenite", "fastwebsockets"];
 
 /// The clients that run `scenario`.
@@ -31,6 +32,9 @@ fn clients(scenario: Scenario) -> Vec<&'static str> {
     let mut clients = CLIENTS.to_vec();
     if scenario.is_recv() {
         clients.insert(1, "ws-client-ref");
+    }
+    if scenario == Scenario::Idle {
+        clients.insert(1, "ws-client-split");
     }
     clients
 }
@@ -107,6 +111,10 @@ fn run_client(
     } else if client == "ws-client-ref" {
         let mut command = Command::new(ours);
         command.env("COMPARE_RECV_REF", "1");
+        command
+    } else if client == "ws-client-split" {
+        let mut command = Command::new(ours);
+        command.env("COMPARE_SPLIT", "1");
         command
     } else {
         let mut command = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
@@ -230,7 +238,12 @@ fn compare(options: &Options) -> Result<(), String> {
                 .map(|i| results[i].clone())
         };
         if scenario == Scenario::Idle {
-            idle_rows.push(CLIENTS.map(|name| result_of(name).unwrap_or_default()));
+            idle_rows.push(
+                row_clients
+                    .iter()
+                    .map(|name| (*name, result_of(name).unwrap_or_default()))
+                    .collect::<Vec<_>>(),
+            );
             continue;
         }
         for (ours_name, label) in [("ws-client", ""), ("ws-client-ref", " (recv_ref)")] {
@@ -264,11 +277,11 @@ fn compare(options: &Options) -> Result<(), String> {
         );
         println!("| client | bytes per connection |");
         println!("|---|---:|");
-        for (name, mut values) in CLIENTS.iter().zip(results) {
-            let label = if *name == "raw" {
-                "raw TCP socket"
-            } else {
-                name
+        for (name, mut values) in results {
+            let label = match name {
+                "raw" => "raw TCP socket",
+                "ws-client-split" => "ws-client, split into halves",
+                name => name,
             };
             println!("| {label} | {:.0} |", median(&mut values));
         }

@@ -19,7 +19,12 @@ fn expect_done(ws: &mut WebSocket) {
 
 fn run(args: Args) -> Result<(), String> {
     if args.scenario == Scenario::Idle {
-        idle(args.count, || connect(&args).expect("connect"));
+        // `COMPARE_SPLIT=1`: each connection split into its halves, as ws-app holds it.
+        if std::env::var_os("COMPARE_SPLIT").is_some() {
+            idle(args.count, || connect(&args).expect("connect").split());
+        } else {
+            idle(args.count, || connect(&args).expect("connect"));
+        }
         return Ok(());
     }
     let mut ws = connect(&args)?;
