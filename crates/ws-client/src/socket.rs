@@ -421,40 +421,60 @@ fn send_error(e: SendError, fragment: bool) -> (Error, bool) {
 /// # Errors
 /// The peer's protocol errors (the close frame naming the error goes to the link first);
 /// [`Error::ConnectionClosed`] once the connection is over.
+#[inline(always)]
 fn ready(session: &mut Session<Keys>, link: &Link, want: Want) -> Result<bool, Error> {
     loop {
         match session.poll_event() {
             Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                link.offer(session);
-                let error = Error::from(e);
-                link.fail(session, error.to_string());
-                return Err(error);
-            }
+            Ok(false) => return more_input(session, link),
+            Err(e) => return Err(protocol_failure(session, link, e)),
         }
-        let Some(event) = session.event() else {
-            continue;
-        };
-        if log::log_enabled!(log::Level::Trace) {
-            trace::received(MessageRef::from_event(event));
-        }
-        if matches!(
-            event,
-            Event::Text(_) | Event::Binary(_) | Event::UnvalidatedText(_) | Event::Fragment { .. }
-        ) {
+        // The hot path: a data message, nothing to log.
+        if session.has_data_event() && !log::log_enabled!(log::Level::Trace) {
             return Ok(true);
         }
-        let wanted = want.accepts(&event);
-        link.offer(session);
-        if wanted {
+        if inspect(session, link, want) {
             return Ok(true);
         }
     }
+}
+
+/// [`ready`] for a control event or with tracing on: logs the event, hands a control
+/// event's output to the link; whether `want` takes the event.
+#[inline(never)]
+fn inspect(session: &mut Session<Keys>, link: &Link, want: Want) -> bool {
+    let data = session.has_data_event();
+    let Some(event) = session.event() else {
+        return false;
+    };
+    if log::log_enabled!(log::Level::Trace) {
+        trace::received(MessageRef::from_event(event));
+    }
+    if data {
+        return true;
+    }
+    let wanted = want.accepts(&event);
+    link.offer(session);
+    wanted
+}
+
+/// [`ready`] when the input is used up: `Ok(false)` (read more), or the connection is over.
+#[inline(never)]
+fn more_input(session: &Session<Keys>, link: &Link) -> Result<bool, Error> {
     if session.state() == State::Closed {
         return Err(link.closed_error());
     }
     Ok(false)
+}
+
+/// [`ready`] on the peer's protocol error: the close frame naming it goes to the link first.
+#[cold]
+#[inline(never)]
+fn protocol_failure(session: &mut Session<Keys>, link: &Link, e: ws_frame::Error) -> Error {
+    link.offer(session);
+    let error = Error::from(e);
+    link.fail(session, error.to_string());
+    error
 }
 
 /// The ready event as an owned [`Message`]. Large payloads are taken from the session (a
@@ -881,6 +901,7 @@ impl WebSocket {
     ///
     /// # Errors
     /// As [`recv`](Self::recv).
+    #[inline]
     pub fn recv_ref(&mut self) -> Result<MessageRef<'_>, Error> {
         self.wait(Want::Data, None)?;
         self.session
@@ -892,22 +913,34 @@ impl WebSocket {
     /// Reads until the session has an event `want` asks for ready in `session.event()`.
     /// With a `deadline`, every read gets the time left (the close handshake); without, the
     /// socket timeout applies to each read, as Python's does.
+    #[inline(always)]
     fn wait(&mut self, want: Want, deadline: Option<Instant>) -> Result<(), Error> {
+        if ready(&mut self.session, &self.link, want)? {
+            self.made_ready();
+            return Ok(());
+        }
+        self.read_until_ready(want, deadline)
+    }
+
+    /// After an event was made ready: the message `recv_frame` started may be over.
+    #[inline(always)]
+    fn made_ready(&mut self) {
+        if self.frames_until_fin
+            && matches!(
+                self.session.event(),
+                Some(Event::Fragment { fin: true, .. })
+            )
+        {
+            // The configured delivery returns (the event already made ready keeps its own).
+            self.frames_until_fin = false;
+            self.session.set_delivery(self.configured_delivery);
+        }
+    }
+
+    /// [`wait`](Self::wait) once the buffered input is used up: reads, then looks again.
+    #[inline(never)]
+    fn read_until_ready(&mut self, want: Want, deadline: Option<Instant>) -> Result<(), Error> {
         loop {
-            if ready(&mut self.session, &self.link, want)? {
-                if self.frames_until_fin
-                    && matches!(
-                        self.session.event(),
-                        Some(Event::Fragment { fin: true, .. })
-                    )
-                {
-                    // The message `recv_frame` started is over: the configured delivery
-                    // returns (the event already made ready keeps its own).
-                    self.frames_until_fin = false;
-                    self.session.set_delivery(self.configured_delivery);
-                }
-                return Ok(());
-            }
             if let Some(deadline) = deadline {
                 let left = time_left(deadline, "receiving", None)?;
                 self.read.set_read_timeout(Some(left)).map_err(Error::Io)?;
@@ -918,6 +951,10 @@ impl WebSocket {
                 Ok(n) => self.session.commit_input(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(self.link.read_failed(&mut self.session, e)),
+            }
+            if ready(&mut self.session, &self.link, want)? {
+                self.made_ready();
+                return Ok(());
             }
         }
     }

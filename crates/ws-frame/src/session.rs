@@ -523,17 +523,39 @@ impl<K: MaskKeySource> Session<K> {
     ///
     /// # Errors
     /// As [`next_event`](Self::next_event).
+    #[inline(always)]
     pub fn poll_event(&mut self) -> Result<bool, Error> {
         self.rx.current = None;
         self.rx.polled_delivery = self.rx.config.delivery;
+        // The common case inline: a whole binary frame, or text that needs no check.
+        if !self.input_finished() && self.rx.loans == 0 {
+            if let Some(ready) = self.rx.whole_data_frame() {
+                if !matches!(&ready, Ready::Data(item, _) if item.needs_utf8_check) {
+                    self.rx.current = Some(ready);
+                    return Ok(true);
+                }
+                return self.make_ready(ready);
+            }
+        }
+        self.poll_decoded()
+    }
+
+    /// [`poll_event`](Self::poll_event) past its inline fast path: runs the decoder.
+    #[inline(never)]
+    fn poll_decoded(&mut self) -> Result<bool, Error> {
         let ready = match self.advance() {
             Ok(Some(ready)) => ready,
             Ok(None) => return Ok(false),
             Err(error) => return Err(self.fail_on(error)),
         };
+        self.make_ready(ready)
+    }
+
+    /// Checks a text message that came in one chunk (one assembled from several was
+    /// checked piece by piece as it arrived) and makes `ready` the current event.
+    #[inline(never)]
+    fn make_ready(&mut self, ready: Ready) -> Result<bool, Error> {
         if let Ready::Data(item, range) = &ready {
-            // A text message that came in one chunk is checked here, once; one assembled
-            // from several was checked piece by piece as it arrived.
             if item.needs_utf8_check && self.rx.delivers_text(item) {
                 let data = self.rx.data(item, range.clone());
                 if simdutf8::basic::from_utf8(data).is_err() {
@@ -552,6 +574,15 @@ impl<K: MaskKeySource> Session<K> {
     #[inline]
     pub fn event(&self) -> Option<Event<'_>> {
         self.rx.event_of(self.rx.current.as_ref()?)
+    }
+
+    /// Whether the event [`poll_event`](Self::poll_event) made ready is a data event
+    /// ([`Event::Text`], [`Event::Binary`], [`Event::UnvalidatedText`] or
+    /// [`Event::Fragment`]): what [`event`](Self::event) would say, without building it.
+    #[must_use]
+    #[inline]
+    pub fn has_data_event(&self) -> bool {
+        matches!(self.rx.current, Some(Ready::Data(..)))
     }
 
     /// Switches between whole messages and per-frame [`Event::Fragment`]s (Python's raw
@@ -845,7 +876,7 @@ impl Receiver {
     /// limits, fragment count) is checked here. Anything else, and every error, is left to
     /// them: this only ever answers `None` for it. The UTF-8 of text is checked by
     /// `next_event`, as for any single-chunk message.
-    #[inline]
+    #[inline(always)]
     fn whole_data_frame(&mut self) -> Option<Ready> {
         let buf = &self.input[self.start..self.end];
         let (kind, opcode) = match *buf.first()? {
