@@ -9,7 +9,7 @@
 //! | `package` | `cargo package` of the published crates, in dependency order |
 //! | `fuzz [--smoke] [TARGET] [--seconds N]` | runs cargo-fuzz targets (installs cargo-fuzz when missing) |
 //! | `bench [ARGS]` | runs the criterion benchmarks (`ARGS` go to criterion, e.g. a filter) |
-//! | `bench --compare [--reps N] [FILTER...]` | the loopback comparison against raw TCP, tungstenite and fastwebsockets (`benches/compare`), ws-client built as a user's `Cargo.toml` builds it |
+//! | `bench --compare [--reps N] [--verbose] [FILTER...]` | the loopback comparison against raw TCP, tungstenite and fastwebsockets (`benches/compare`), ws-client built as a user's `Cargo.toml` builds it |
 //! | `nostd` | builds `ws-frame` without `std` and without `alloc` |
 //! | `autobahn [--client\|--server] [--quick] [--update]` | installs Autobahn\|Testsuite, runs its cases against `ws-client` (client role) and the `ws-deflate` server example (server role), compares with `autobahn/expected-results*.json`; `--quick` (in `ci`) skips the large compression cases |
 //! | `interop` | installs real proxies (tinyproxy, dante, microsocks, pproxy) and runs the ignored interop tests against them |
@@ -76,7 +76,8 @@ fn usage() -> &'static str {
      \n  package                              cargo package the published crates\
      \n  fuzz [--smoke] [TARGET] [--seconds N] run fuzz targets (all when no TARGET)\
      \n  bench [CRITERION ARGS]               run the criterion benchmarks\
-     \n  bench --compare [--reps N] [FILTER]  loopback comparison: raw TCP, tungstenite, fastwebsockets\
+     \n  bench --compare [--reps N] [--verbose] [FILTER]\
+     \n                                       loopback comparison: raw TCP, tungstenite, fastwebsockets\
      \n  nostd                                build ws-frame without std and alloc\
      \n  interop                              real proxies on loopback + the ignored interop tests\
      \n  autobahn [--client|--server] [--quick] [--update]\

@@ -2,8 +2,10 @@
 //! run with interleaved repetitions.
 //!
 //! ```sh
-//! cargo xtask bench --compare                 # builds both binaries, runs every row
-//! compare --ours PATH [--reps N] [FILTER...]  # what xtask runs; FILTER matches "recv 16 B"
+//! cargo xtask bench --compare                   # builds both binaries, runs every row
+//! compare --ours PATH [--reps N] [--verbose] [FILTER...]
+//!                                               # what xtask runs; FILTER matches "recv 16 B",
+//!                                               # --verbose prints every run's rate
 //! compare client NAME SCENARIO SIZE COUNT PORT  # one peer client run (the driver's child)
 //! ```
 //!
@@ -12,6 +14,8 @@
 //! process. A row reports ws-client's median rate and, per peer, the median of the
 //! per-repetition ratios (ws-client ÷ peer) with their minimum and maximum: the spread.
 //! The idle row reports resident memory per open connection instead (lower is better).
+//! With two CPUs or more, every client process runs on the first CPU and the server thread
+//! on the second (`compare_proto::pin`).
 
 mod peers;
 mod server;
@@ -174,6 +178,8 @@ fn median(values: &mut [f64]) -> f64 {
 struct Options {
     ours: String,
     reps: usize,
+    /// `--verbose`: every run's result on stderr as it comes.
+    verbose: bool,
     filters: Vec<String>,
 }
 
@@ -181,12 +187,14 @@ fn parse_options() -> Result<Options, String> {
     let mut options = Options {
         ours: String::new(),
         reps: 5,
+        verbose: false,
         filters: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--ours" => options.ours = args.next().ok_or("--ours needs a path")?,
+            "--verbose" => options.verbose = true,
             "--reps" => {
                 let n = args.next().ok_or("--reps needs a number")?;
                 options.reps = n
@@ -228,6 +236,9 @@ fn compare(options: &Options) -> Result<(), String> {
             for i in 0..row_clients.len() {
                 let which = (i + rep) % row_clients.len();
                 let value = run_client(&options.ours, row_clients[which], scenario, size, count)?;
+                if options.verbose {
+                    eprintln!("{label} rep {rep}: {} {}", row_clients[which], rate(value));
+                }
                 results[which].push(value);
             }
         }
@@ -302,6 +313,7 @@ fn main() {
                 std::process::exit(2);
             }
         };
+        compare_proto::pin(compare_proto::Side::Client);
         compare_proto::Args::parse(args.into_iter().skip(3)).and_then(client)
     } else {
         parse_options().and_then(|options| compare(&options))

@@ -99,7 +99,10 @@ fn until_eof(tcp: &mut TcpStream) {
 pub fn start(scenario: Scenario, size: usize, count: usize, raw: bool) -> (u16, JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    let thread = std::thread::spawn(move || serve(&listener, scenario, size, count, raw));
+    let thread = std::thread::spawn(move || {
+        compare_proto::pin(compare_proto::Side::Server);
+        serve(&listener, scenario, size, count, raw);
+    });
     (port, thread)
 }
 

@@ -157,9 +157,48 @@ pub fn idle<C>(count: usize, mut open: impl FnMut() -> C) {
     drop(first);
 }
 
-/// Runs a client's `main`: parses the arguments, runs `client`, exits with a message on
-/// failure.
+/// Where a side of a run executes: the client process and the server thread each get a
+/// core of their own (the first and the second CPU this process may use), so they never
+/// compete for one and the scheduler does not move them between runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The client process under test.
+    Client,
+    /// The driver's server thread.
+    Server,
+}
+
+/// Pins the calling thread (and the threads it starts later) to `side`'s core. Does nothing
+/// when fewer than two CPUs are available; returns whether it pinned.
+pub fn pin(side: Side) -> bool {
+    let index = match side {
+        Side::Client => 0,
+        Side::Server => 1,
+    };
+    // SAFETY: `set` is a plain bit set that the kernel fills or reads, passed with its own
+    // size; the CPU_* helpers index within it (the CPU number comes from the set itself).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        if libc::sched_getaffinity(0, size, &mut set) != 0 {
+            return false;
+        }
+        let allowed: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+            .filter(|&cpu| libc::CPU_ISSET(cpu, &set))
+            .collect();
+        let Some(&cpu) = allowed.get(index).filter(|_| allowed.len() >= 2) else {
+            return false;
+        };
+        libc::CPU_ZERO(&mut set);
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, size, &set) == 0
+    }
+}
+
+/// Runs a client's `main`: pins it to the client's core, parses the arguments, runs
+/// `client`, exits with a message on failure.
 pub fn client_main(client: impl FnOnce(Args) -> Result<(), String>) {
+    pin(Side::Client);
     let result = Args::parse(std::env::args().skip(1)).and_then(client);
     if let Err(message) = result {
         eprintln!("client: {message}");
