@@ -144,6 +144,32 @@ fn decoding(c: &mut Criterion) {
             },
         );
     }
+    // Frames that do not line up with reads: 16 KiB binary frames read through the session's
+    // own buffer (`input_buffer` / `commit_input`) in reads of 100,000 bytes, so about one
+    // frame in six straddles two reads.
+    let wire = frames(256, 16 << 10);
+    group.throughput(Throughput::Bytes(wire.len() as u64));
+    group.bench_function("session_straddling_reads/256x16KiB", |b| {
+        let mut session = Session::client(Config::default(), || KEY);
+        b.iter(|| {
+            let mut total = 0;
+            let mut fed = 0;
+            while fed < wire.len() {
+                let room = session.input_buffer();
+                let n = room.len().min(100_000).min(wire.len() - fed);
+                room[..n].copy_from_slice(&wire[fed..fed + n]);
+                session.commit_input(n);
+                fed += n;
+                while let Some(event) = session.next_event().unwrap() {
+                    if let Event::Binary(data) = event {
+                        total += data.len();
+                    }
+                }
+            }
+            assert_eq!(total, 256 << 14);
+            black_box(total)
+        });
+    });
     group.finish();
 }
 

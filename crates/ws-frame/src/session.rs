@@ -410,7 +410,8 @@ impl<K: MaskKeySource> Session<K> {
         let rx = &mut self.rx;
         rx.current = None;
         rx.adapt_size();
-        rx.make_room(1);
+        let needed = rx.awaited_frame().unwrap_or(1);
+        rx.make_room(needed);
         rx.offered = rx.input.len() - rx.end;
         &mut rx.input[rx.end..]
     }
@@ -646,6 +647,9 @@ impl<K: MaskKeySource> Session<K> {
             }
             if let Some(ready) = self.rx.whole_data_frame() {
                 return Ok(Some(ready));
+            }
+            if self.rx.awaited_frame().is_some() {
+                return Ok(None);
             }
             let rx = &mut self.rx;
             let base = rx.start;
@@ -915,6 +919,36 @@ impl Receiver {
         ))
     }
 
+    /// A binary frame for [`whole_data_frame`](Self::whole_data_frame) whose header is in
+    /// and whose payload is not all there yet: the bytes still missing, when the whole frame
+    /// fits in the buffer. The session waits for them instead of streaming the first part
+    /// into the assembler, so the fast path takes the frame without a copy. Text is not held
+    /// back: its UTF-8 is checked as it arrives, so that an invalid sequence fails at once.
+    fn awaited_frame(&self) -> Option<usize> {
+        let buf = &self.input[self.start..self.end];
+        if *buf.first()? != 0x82 || self.eof {
+            return None;
+        }
+        let (head, len) = match *buf.get(1)? {
+            short @ 0..=125 => (2, usize::from(short)),
+            126 => (
+                4,
+                usize::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])),
+            ),
+            _ => return None,
+        };
+        let missing = (head + len).checked_sub(buf.len()).filter(|&m| m > 0)?;
+        if head + len > self.input.len()
+            || len as u64 >= self.fast_path_below
+            || self.decoder.in_frame()
+            || self.decoder.in_message()
+            || self.config.delivery != Delivery::Messages
+        {
+            return None;
+        }
+        Some(missing)
+    }
+
     /// One more than the largest payload the fast path takes: what both size limits allow;
     /// zero (no fast path) for a server, which must see masked frames, and when the fragment
     /// limit is zero (the assembler then refuses every message).
@@ -960,9 +994,10 @@ impl Receiver {
 
     /// Makes room for at least `needed` bytes after `end`. Unconsumed bytes move to the front
     /// when `needed` does not fit or when less than a quarter of the buffer is free, so a read
-    /// gets most of the buffer rather than the sliver left at its end; the move is cheap
-    /// because the decoder streams data payloads and leaves at most a header or a control
-    /// frame unconsumed. The buffer grows only when `needed` still does not fit.
+    /// gets most of the buffer rather than the sliver left at its end. What moves is at most
+    /// a header, a control frame or the arrived part of an [awaited](Self::awaited_frame)
+    /// binary frame: other data payloads are streamed out as they come. The buffer grows
+    /// only when `needed` still does not fit.
     fn make_room(&mut self, needed: usize) {
         let needed = needed.max(1);
         if self.start == self.end {

@@ -984,3 +984,25 @@ fn bytes_fed_while_the_buffer_is_lent_follow_the_loans_bytes() {
     session.receive_data(&first[3..]);
     assert!(matches!(session.next_event(), Ok(Some(Event::Binary(b))) if b == b"first"));
 }
+
+#[test]
+fn a_binary_frame_waiting_whole_in_the_buffer_still_ends_in_unexpected_eof() {
+    // A 1000-byte binary frame fits the buffer, so the session waits for all of it (the
+    // fast path then takes it without a copy); the connection ends 10 bytes short.
+    let frame = server_frame(true, 0x2, &[5; 1000]);
+    let mut session = client(Config::default());
+    let room = session.input_buffer();
+    room[..990].copy_from_slice(&frame[..990]);
+    session.commit_input(990);
+    assert_eq!(session.next_event(), Ok(None));
+    assert!(
+        session.input_buffer().len() >= 10,
+        "room for the rest of the frame"
+    );
+    session.receive_eof();
+    assert_eq!(session.next_event(), Err(Error::UnexpectedEof));
+    // The same frame completed instead is one message.
+    let mut session = client(Config::default());
+    assert_eq!(read_in(&mut session, &frame[..990]), 0);
+    assert_eq!(read_in(&mut session, &frame[990..]), 1);
+}
