@@ -261,6 +261,10 @@ struct Receiver {
     /// Buffers lent by [`Session::lend_input`] and not yet given back: nothing is decoded
     /// until they are, since their bytes come first.
     loans: u32,
+    /// The UTF-8 state of an [awaited](Receiver::awaited_frame) text frame's payload, and
+    /// how many of its bytes it has seen (0: none, or no text frame is waiting).
+    awaited_utf8: Utf8Validator,
+    awaited_checked: usize,
     eof: bool,
     /// The peer's close frame arrived: ignore anything after it.
     close_received: bool,
@@ -340,6 +344,8 @@ impl<K: MaskKeySource> Session<K> {
                 last_read: 0,
                 small_reads: 0,
                 loans: 0,
+                awaited_utf8: Utf8Validator::new(),
+                awaited_checked: 0,
                 eof: false,
                 close_received: false,
                 current: None,
@@ -410,7 +416,7 @@ impl<K: MaskKeySource> Session<K> {
         let rx = &mut self.rx;
         rx.current = None;
         rx.adapt_size();
-        let needed = rx.awaited_frame().unwrap_or(1);
+        let needed = rx.awaited_frame().map_or(1, |(missing, _)| missing);
         rx.make_room(needed);
         rx.offered = rx.input.len() - rx.end;
         &mut rx.input[rx.end..]
@@ -558,9 +564,7 @@ impl<K: MaskKeySource> Session<K> {
     fn make_ready(&mut self, ready: Ready) -> Result<bool, Error> {
         if let Ready::Data(item, range) = &ready {
             if item.needs_utf8_check && self.rx.delivers_text(item) {
-                let data = self.rx.data(item, range.clone());
-                if simdutf8::basic::from_utf8(data).is_err() {
-                    let error = utf8_error(data);
+                if let Err(error) = self.rx.check_text(item, range.clone()) {
                     return Err(self.tx.fail(&error));
                 }
             }
@@ -648,10 +652,15 @@ impl<K: MaskKeySource> Session<K> {
             if let Some(ready) = self.rx.whole_data_frame() {
                 return Ok(Some(ready));
             }
-            if self.rx.awaited_frame().is_some() {
+            if let Some((_, head)) = self.rx.awaited_frame() {
+                self.rx.check_awaited_text(head)?;
                 return Ok(None);
             }
             let rx = &mut self.rx;
+            // The frame at the front goes to the decoder after all: its checked start is
+            // checked again there.
+            rx.awaited_checked = 0;
+            rx.awaited_utf8.reset();
             let base = rx.start;
             let Some(chunk) = rx.decoder.decode(&mut rx.input[base..rx.end])? else {
                 if rx.eof {
@@ -919,14 +928,15 @@ impl Receiver {
         ))
     }
 
-    /// A binary frame for [`whole_data_frame`](Self::whole_data_frame) whose header is in
-    /// and whose payload is not all there yet: the bytes still missing, when the whole frame
-    /// fits in the buffer. The session waits for them instead of streaming the first part
-    /// into the assembler, so the fast path takes the frame without a copy. Text is not held
-    /// back: its UTF-8 is checked as it arrives, so that an invalid sequence fails at once.
-    fn awaited_frame(&self) -> Option<usize> {
+    /// A frame for [`whole_data_frame`](Self::whole_data_frame) whose header is in and whose
+    /// payload is not all there yet, when the whole frame fits in the buffer: the bytes still
+    /// missing and the header's length. The session waits for them instead of streaming the
+    /// first part into the assembler, so the fast path takes the frame without a copy. The
+    /// UTF-8 of a waiting text frame is checked as it arrives
+    /// ([`check_awaited_text`](Self::check_awaited_text)), so invalid text fails at once.
+    fn awaited_frame(&self) -> Option<(usize, usize)> {
         let buf = &self.input[self.start..self.end];
-        if *buf.first()? != 0x82 || self.eof {
+        if !matches!(*buf.first()?, 0x81 | 0x82) || self.eof {
             return None;
         }
         let (head, len) = match *buf.get(1)? {
@@ -946,7 +956,42 @@ impl Receiver {
         {
             return None;
         }
-        Some(missing)
+        Some((missing, head))
+    }
+
+    /// For an [awaited](Self::awaited_frame) text frame with header length `head`: checks
+    /// the UTF-8 of the payload bytes that arrived since the last look, carrying an
+    /// incomplete code point over, so that invalid text fails as soon as it arrives, with
+    /// the offset the assembler would have named.
+    fn check_awaited_text(&mut self, head: usize) -> Result<(), Error> {
+        if self.input[self.start] != 0x81 || self.config.skip_utf8_validation {
+            return Ok(());
+        }
+        let payload = &self.input[self.start + head..self.end];
+        self.awaited_utf8.feed(&payload[self.awaited_checked..])?;
+        self.awaited_checked = payload.len();
+        Ok(())
+    }
+
+    /// Checks the UTF-8 of a whole text message made ready with `needs_utf8_check`: the
+    /// part not yet checked while its frame was [awaited](Self::awaited_frame), or all of it.
+    fn check_text(&mut self, item: &Assembled, range: Range<usize>) -> Result<(), Error> {
+        if self.awaited_checked == 0 {
+            let data = self.data(item, range);
+            return match simdutf8::basic::from_utf8(data) {
+                Ok(_) => Ok(()),
+                Err(_) => Err(utf8_error(data)),
+            };
+        }
+        // The frame waited whole in the buffer (`Source::Chunk`): its start is checked.
+        let rest = &self.input[range.start + self.awaited_checked..range.end];
+        let result = self
+            .awaited_utf8
+            .feed(rest)
+            .and_then(|()| self.awaited_utf8.finish());
+        self.awaited_checked = 0;
+        self.awaited_utf8.reset();
+        result
     }
 
     /// One more than the largest payload the fast path takes: what both size limits allow;

@@ -1006,3 +1006,54 @@ fn a_binary_frame_waiting_whole_in_the_buffer_still_ends_in_unexpected_eof() {
     assert_eq!(read_in(&mut session, &frame[..990]), 0);
     assert_eq!(read_in(&mut session, &frame[990..]), 1);
 }
+
+#[test]
+fn a_text_frame_waiting_whole_still_fails_at_its_first_invalid_byte() {
+    // 1000 bytes of text with an invalid byte at 700; the frame fits the buffer, so it waits
+    // whole, but the bad byte must fail the connection as soon as it arrives.
+    let mut text = "é".repeat(500).into_bytes();
+    text[700] = 0xFF;
+    let frame = server_frame(true, 0x1, &text);
+    let mut session = client(Config::default());
+    assert_eq!(read_in(&mut session, &frame[..500]), 0);
+    let room = session.input_buffer();
+    room[..300].copy_from_slice(&frame[500..800]);
+    session.commit_input(300);
+    assert_eq!(
+        session.next_event(),
+        Err(Error::InvalidUtf8 { offset: 700 }),
+        "before the rest of the frame arrived"
+    );
+    let sent = decode_pieces(
+        Decoder::new(Role::Server, Limits::default()),
+        &[session.pending_output()],
+    )
+    .unwrap();
+    assert_eq!(&sent[0].1[..2], &1007u16.to_be_bytes());
+
+    // Valid text cut inside a code point by every read still arrives whole, checked once.
+    let text = "é€😀".repeat(100);
+    let frame = server_frame(true, 0x1, text.as_bytes());
+    for cut in 3..12 {
+        let mut session = client(Config::default());
+        assert_eq!(read_in(&mut session, &frame[..cut]), 0);
+        let mut events = Vec::new();
+        let mut fed = cut;
+        while fed < frame.len() {
+            let n = 7.min(frame.len() - fed);
+            let room = session.input_buffer();
+            room[..n].copy_from_slice(&frame[fed..fed + n]);
+            session.commit_input(n);
+            fed += n;
+            while let Some(event) = session.next_event().unwrap() {
+                events.push(format!("{event:?}"));
+            }
+        }
+        assert_eq!(events, [format!("{:?}", Event::Text(&text))], "cut {cut}");
+        // And a text frame cut short at the end of the stream is still UnexpectedEof.
+        let mut session = client(Config::default());
+        assert_eq!(read_in(&mut session, &frame[..frame.len() - 1]), 0);
+        session.receive_eof();
+        assert!(session.next_event().is_err());
+    }
+}
