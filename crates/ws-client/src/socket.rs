@@ -480,13 +480,14 @@ fn protocol_failure(session: &mut Session<Keys>, link: &Link, e: ws_frame::Error
 /// The ready event as an owned [`Message`]. Large payloads are taken from the session (a
 /// message assembled from several reads is handed over, not copied); small ones are copied.
 fn owned(session: &mut Session<Keys>) -> Option<Message> {
-    let large = match session.event()? {
+    let event = session.event()?;
+    let large = match event {
         Event::Binary(data) => data.len() >= TAKE_ABOVE,
         Event::Text(text) => text.len() >= TAKE_ABOVE,
-        event => return Some(Message::from_event(event)),
+        _ => false,
     };
     if !large {
-        return session.event().map(Message::from_event);
+        return Some(Message::from_event(event));
     }
     Some(if matches!(session.event(), Some(Event::Text(_))) {
         Message::Text(session.take_text())
