@@ -22,11 +22,16 @@
 //! - [`Decoder`] with [`Limits`] and a [`Role`]: every per-frame rule of RFC 6455.
 //! - With the `alloc` feature (default): [`MessageAssembler`] and [`Session`], the sans-I/O
 //!   connection that answers pings, runs the closing handshake and fails the connection with
-//!   the right close code (1002, 1007, 1009) on bad input.
+//!   the right close code (1002, 1007, 1009) on bad input. Received bytes go in three ways:
+//!   copied ([`Session::receive_data`]), read straight into its buffer
+//!   ([`Session::input_buffer`] + [`Session::commit_input`]), or read into its buffer while
+//!   the session is free for other threads ([`Session::lend_input`] +
+//!   [`Session::restore_input`], what ws-client's split reader does).
+//! - The [`Extension`] hook through which a negotiated extension (permessage-deflate, in
+//!   `ws-deflate`) transforms message payloads.
 //!
 //! Out of scope: sockets, TLS, the HTTP upgrade (see `ws-handshake`), mask key generation (the
-//! caller supplies a [`MaskKeySource`]), timers, and compression (a later `ws-deflate` uses
-//! [`Decoder::allow_rsv_bits`]).
+//! caller supplies a [`MaskKeySource`]), timers, and compression itself (`ws-deflate`).
 //!
 //! A whole blocking server built from this crate, `ws-handshake` and `ws-deflate`, with the rules of a
 //! correct server loop (write what the session queued after every batch of events, and on
