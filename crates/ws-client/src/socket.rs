@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use ws_frame::{CloseCode, Delivery, Event, OpCode, Session, State};
+use ws_frame::{CloseCode, Delivery, Event, InputLoan, OpCode, Session, State};
 use ws_handshake::{ClientRequest, Outcome, parse_response};
 use ws_transport::{ReadHalf, SendError, ShutdownHandle, Stream, WriteHalf, WsUrl};
 
@@ -477,6 +477,35 @@ fn protocol_failure(session: &mut Session<Keys>, link: &Link, e: ws_frame::Error
     error
 }
 
+/// Gives the next read the time left until `deadline`, when there is one.
+fn read_within(read: &ReadHalf, deadline: Option<Instant>) -> Result<(), Error> {
+    if let Some(deadline) = deadline {
+        let left = time_left(deadline, "receiving", None)?;
+        read.set_read_timeout(Some(left)).map_err(Error::Io)?;
+    }
+    Ok(())
+}
+
+/// Hands a read into `loan` (the session's buffer, lent with `Session::lend_input` so that
+/// the read needs no borrow of the session) back to the session: the bytes, the end of the
+/// stream, or the failure; an interrupted read is nothing. The buffer goes back whatever
+/// happened, so a half-received frame survives a timeout.
+fn take_read(
+    session: &mut Session<Keys>,
+    link: &Link,
+    loan: InputLoan,
+    read: io::Result<usize>,
+) -> Result<(), Error> {
+    session.restore_input(loan, *read.as_ref().unwrap_or(&0));
+    match read {
+        Ok(0) => session.receive_eof(),
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+        Err(e) => return Err(link.read_failed(session, e)),
+    }
+    Ok(())
+}
+
 /// The ready event as an owned [`Message`]. Large payloads are taken from the session (a
 /// message assembled from several reads is handed over, not copied); small ones are copied.
 fn owned(session: &mut Session<Keys>) -> Option<Message> {
@@ -942,17 +971,10 @@ impl WebSocket {
     #[inline(never)]
     fn read_until_ready(&mut self, want: Want, deadline: Option<Instant>) -> Result<(), Error> {
         loop {
-            if let Some(deadline) = deadline {
-                let left = time_left(deadline, "receiving", None)?;
-                self.read.set_read_timeout(Some(left)).map_err(Error::Io)?;
-            }
-            let buf = self.session.input_buffer();
-            match self.read.read(buf) {
-                Ok(0) => self.session.receive_eof(),
-                Ok(n) => self.session.commit_input(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.link.read_failed(&mut self.session, e)),
-            }
+            read_within(&self.read, deadline)?;
+            let mut loan = self.session.lend_input();
+            let read = self.read.read(loan.room());
+            take_read(&mut self.session, &self.link, loan, read)?;
             if ready(&mut self.session, &self.link, want)? {
                 self.made_ready();
                 return Ok(());
@@ -1168,22 +1190,12 @@ impl Receiver {
                     return owned(&mut session).ok_or_else(|| link.closed_error());
                 }
             }
-            if let Some(deadline) = deadline {
-                let left = time_left(deadline, "receiving", None)?;
-                self.read.set_read_timeout(Some(left)).map_err(Error::Io)?;
-            }
-            // Read into the session's own (adaptive) buffer, lent out so that no lock is
-            // held while the read blocks: senders are never held up by a waiting reader.
+            read_within(&self.read, deadline)?;
+            // The session's buffer is lent out for the read, so no lock is held while the
+            // read blocks: senders are never held up by a waiting reader.
             let mut loan = lock(&self.shared.session).lend_input();
             let read = self.read.read(loan.room());
-            let mut session = lock(&self.shared.session);
-            session.restore_input(loan, *read.as_ref().unwrap_or(&0));
-            match read {
-                Ok(0) => session.receive_eof(),
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(link.read_failed(&mut session, e)),
-            }
+            take_read(&mut lock(&self.shared.session), link, loan, read)?;
         }
     }
 

@@ -191,24 +191,13 @@ impl MessageAssembler {
         let check_text = kind == MessageKind::Text && self.validate_utf8;
         // A whole message in one chunk is validated once by the caller's `&str` conversion.
         let deferred = check_text && whole && ends_message && self.delivery == Delivery::Messages;
-        // A message whose start was handed out as fragments is checked again as a whole.
-        let rest_only = check_text && self.handed_out;
         if check_text && !deferred {
             self.utf8.feed(data)?;
             if ends_message {
                 self.utf8.finish()?;
             }
         }
-        let item_done = match self.delivery {
-            Delivery::Messages => ends_message,
-            Delivery::Fragments => chunk.is_last,
-        };
-        if ends_message {
-            self.kind = None;
-            self.handed_out = false;
-        } else if item_done {
-            self.handed_out = true;
-        }
+        let (item_done, rest_only) = self.end_chunk(kind, chunk.is_last, ends_message);
         if !item_done {
             if chunk.is_first && self.buf.is_empty() {
                 // One allocation for a message whose first frame announces its size, up to a
@@ -262,18 +251,7 @@ impl MessageAssembler {
                 self.utf8.finish()?;
             }
         }
-        let item_done = match self.delivery {
-            Delivery::Messages => ends_message,
-            Delivery::Fragments => chunk.is_last,
-        };
-        let rest_only = kind == MessageKind::Text && self.validate_utf8 && self.handed_out;
-        if ends_message {
-            self.kind = None;
-            self.encoded = false;
-            self.handed_out = false;
-        } else if item_done {
-            self.handed_out = true;
-        }
+        let (item_done, rest_only) = self.end_chunk(kind, chunk.is_last, ends_message);
         if !item_done {
             return Ok(None);
         }
@@ -285,6 +263,31 @@ impl MessageAssembler {
             source: Source::Buffered,
             needs_utf8_check: rest_only,
         }))
+    }
+
+    /// Bookkeeping after a chunk: whether it completes what is delivered (the message, or
+    /// with per-frame delivery the frame), and whether that item is text whose start was
+    /// already handed out as fragments (the delivery changed in the middle of the message),
+    /// so that the caller checks its UTF-8 as a whole again.
+    fn end_chunk(
+        &mut self,
+        kind: MessageKind,
+        last_chunk: bool,
+        ends_message: bool,
+    ) -> (bool, bool) {
+        let item_done = match self.delivery {
+            Delivery::Messages => ends_message,
+            Delivery::Fragments => last_chunk,
+        };
+        let rest_only = kind == MessageKind::Text && self.validate_utf8 && self.handed_out;
+        if ends_message {
+            self.kind = None;
+            self.encoded = false;
+            self.handed_out = false;
+        } else if item_done {
+            self.handed_out = true;
+        }
+        (item_done, rest_only)
     }
 
     /// Bookkeeping at a frame header: a new message or a continuation, and the size limit.

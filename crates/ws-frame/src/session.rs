@@ -307,8 +307,17 @@ impl InputLoan {
     }
 }
 
+/// A data frame the session waits for whole (see `Receiver::awaited_frame`).
+struct Awaited {
+    kind: MessageKind,
+    /// The length of its header.
+    head: usize,
+    /// Bytes of it still to come.
+    missing: usize,
+}
+
 /// A completed item located in the session's buffers, before it is borrowed as an [`Event`].
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 enum Ready {
     Data(Assembled, Range<usize>),
     Ping(Range<usize>),
@@ -416,7 +425,7 @@ impl<K: MaskKeySource> Session<K> {
         let rx = &mut self.rx;
         rx.current = None;
         rx.adapt_size();
-        let needed = rx.awaited_frame().map_or(1, |(missing, _)| missing);
+        let needed = rx.awaited_frame().map_or(1, |frame| frame.missing);
         rx.make_room(needed);
         rx.offered = rx.input.len() - rx.end;
         &mut rx.input[rx.end..]
@@ -652,15 +661,17 @@ impl<K: MaskKeySource> Session<K> {
             if let Some(ready) = self.rx.whole_data_frame() {
                 return Ok(Some(ready));
             }
-            if let Some((_, head)) = self.rx.awaited_frame() {
-                self.rx.check_awaited_text(head)?;
+            if let Some(frame) = self.rx.awaited_frame() {
+                self.rx.check_awaited_text(&frame)?;
                 return Ok(None);
             }
             let rx = &mut self.rx;
-            // The frame at the front goes to the decoder after all: its checked start is
-            // checked again there.
-            rx.awaited_checked = 0;
-            rx.awaited_utf8.reset();
+            if rx.awaited_checked != 0 {
+                // The waiting text frame goes to the decoder after all (the input ended, or
+                // the delivery changed): the assembler checks it again from its start.
+                rx.awaited_checked = 0;
+                rx.awaited_utf8.reset();
+            }
             let base = rx.start;
             let Some(chunk) = rx.decoder.decode(&mut rx.input[base..rx.end])? else {
                 if rx.eof {
@@ -882,19 +893,18 @@ impl Receiver {
         }
     }
 
-    /// The fast path (client role): a whole text or binary message in one unmasked frame (FIN set, no RSV
-    /// bits, a 7- or 16-bit length) at the front of the input, with no frame or fragmented
-    /// message in progress and whole messages delivered, is handed out without the
-    /// decoder's and the assembler's state machines; what they would check for it (size
-    /// limits, fragment count) is checked here. Anything else, and every error, is left to
-    /// them: this only ever answers `None` for it. The UTF-8 of text is checked by
-    /// `next_event`, as for any single-chunk message.
+    /// The frame at the front of the input, when it is one the fast path takes (client role):
+    /// a text or binary message in one unmasked frame (FIN set, no RSV bits, a 7- or 16-bit
+    /// length), within both size limits, with no frame or fragmented message in progress and
+    /// whole messages delivered. Its kind, header length and payload length; its payload
+    /// may not all be there yet. Anything else, and every error, is left to the decoder and
+    /// the assembler: this only ever answers `None` for it.
     #[inline(always)]
-    fn whole_data_frame(&mut self) -> Option<Ready> {
+    fn front_frame(&self) -> Option<(MessageKind, usize, usize)> {
         let buf = &self.input[self.start..self.end];
-        let (kind, opcode) = match *buf.first()? {
-            0x81 => (MessageKind::Text, OpCode::Text),
-            0x82 => (MessageKind::Binary, OpCode::Binary),
+        let kind = match *buf.first()? {
+            0x81 => MessageKind::Text,
+            0x82 => MessageKind::Binary,
             _ => return None,
         };
         let (head, len) = match *buf.get(1)? {
@@ -905,17 +915,32 @@ impl Receiver {
             ),
             _ => return None,
         };
-        if buf.len() - head < len
-            || len as u64 >= self.fast_path_below
+        if len as u64 >= self.fast_path_below
             || self.decoder.in_frame()
             || self.decoder.in_message()
             || self.config.delivery != Delivery::Messages
         {
             return None;
         }
+        Some((kind, head, len))
+    }
+
+    /// The fast path: the [front frame](Self::front_frame) when it is all there, handed out
+    /// without the decoder's and the assembler's state machines (what they would check for
+    /// it, the size limits and the fragment count, `front_frame` checked). The UTF-8 of text
+    /// is checked by `poll_event`, as for any single-chunk message.
+    #[inline(always)]
+    fn whole_data_frame(&mut self) -> Option<Ready> {
+        let (kind, head, len) = self.front_frame()?;
+        if self.end - self.start - head < len {
+            return None;
+        }
         let payload = self.start + head..self.start + head + len;
         self.start = payload.end;
-        let needs_utf8_check = kind == MessageKind::Text && !self.config.skip_utf8_validation;
+        let (opcode, needs_utf8_check) = match kind {
+            MessageKind::Text => (OpCode::Text, !self.config.skip_utf8_validation),
+            MessageKind::Binary => (OpCode::Binary, false),
+        };
         Some(Ready::Data(
             Assembled {
                 kind,
@@ -928,46 +953,34 @@ impl Receiver {
         ))
     }
 
-    /// A frame for [`whole_data_frame`](Self::whole_data_frame) whose header is in and whose
-    /// payload is not all there yet, when the whole frame fits in the buffer: the bytes still
-    /// missing and the header's length. The session waits for them instead of streaming the
-    /// first part into the assembler, so the fast path takes the frame without a copy. The
-    /// UTF-8 of a waiting text frame is checked as it arrives
-    /// ([`check_awaited_text`](Self::check_awaited_text)), so invalid text fails at once.
-    fn awaited_frame(&self) -> Option<(usize, usize)> {
-        let buf = &self.input[self.start..self.end];
-        if !matches!(*buf.first()?, 0x81 | 0x82) || self.eof {
+    /// The [front frame](Self::front_frame) when its payload is not all there yet and the
+    /// whole frame fits in the buffer. The
+    /// session waits for them instead of streaming the first part into the assembler, so
+    /// the fast path takes the frame without a copy. The UTF-8 of a waiting text frame is
+    /// checked as it arrives ([`check_awaited_text`](Self::check_awaited_text)), so invalid
+    /// text fails at once. At the end of the input nothing waits: the decoder reports it.
+    fn awaited_frame(&self) -> Option<Awaited> {
+        if self.eof {
             return None;
         }
-        let (head, len) = match *buf.get(1)? {
-            short @ 0..=125 => (2, usize::from(short)),
-            126 => (
-                4,
-                usize::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])),
-            ),
-            _ => return None,
-        };
-        let missing = (head + len).checked_sub(buf.len()).filter(|&m| m > 0)?;
-        if head + len > self.input.len()
-            || len as u64 >= self.fast_path_below
-            || self.decoder.in_frame()
-            || self.decoder.in_message()
-            || self.config.delivery != Delivery::Messages
-        {
-            return None;
-        }
-        Some((missing, head))
+        let (kind, head, len) = self.front_frame()?;
+        let missing = (head + len).checked_sub(self.end - self.start)?;
+        (missing > 0 && head + len <= self.input.len()).then_some(Awaited {
+            kind,
+            head,
+            missing,
+        })
     }
 
-    /// For an [awaited](Self::awaited_frame) text frame with header length `head`: checks
-    /// the UTF-8 of the payload bytes that arrived since the last look, carrying an
-    /// incomplete code point over, so that invalid text fails as soon as it arrives, with
-    /// the offset the assembler would have named.
-    fn check_awaited_text(&mut self, head: usize) -> Result<(), Error> {
-        if self.input[self.start] != 0x81 || self.config.skip_utf8_validation {
+    /// For an [awaited](Self::awaited_frame) text frame: checks the UTF-8 of the payload
+    /// bytes that arrived since the last look, carrying an incomplete code point over, so
+    /// that invalid text fails as soon as it arrives, with the offset the assembler would
+    /// have named.
+    fn check_awaited_text(&mut self, frame: &Awaited) -> Result<(), Error> {
+        if frame.kind != MessageKind::Text || self.config.skip_utf8_validation {
             return Ok(());
         }
-        let payload = &self.input[self.start + head..self.end];
+        let payload = &self.input[self.start + frame.head..self.end];
         self.awaited_utf8.feed(&payload[self.awaited_checked..])?;
         self.awaited_checked = payload.len();
         Ok(())
@@ -1041,7 +1054,7 @@ impl Receiver {
     /// when `needed` does not fit or when less than a quarter of the buffer is free, so a read
     /// gets most of the buffer rather than the sliver left at its end. What moves is at most
     /// a header, a control frame or the arrived part of an [awaited](Self::awaited_frame)
-    /// binary frame: other data payloads are streamed out as they come. The buffer grows
+    /// data frame: other data payloads are streamed out as they come. The buffer grows
     /// only when `needed` still does not fit.
     fn make_room(&mut self, needed: usize) {
         let needed = needed.max(1);

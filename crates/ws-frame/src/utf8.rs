@@ -187,13 +187,20 @@ pub(crate) fn utf8_error(data: &[u8]) -> Error {
 /// large text messages (see docs/performance.md, "Text validated once").
 ///
 /// The invariant both functions rely on: `bytes` are valid UTF-8 because they were checked
-/// and have not changed since — either accepted whole by a [`Utf8Validator`](super::Utf8Validator)
-/// (from its reset to a successful `finish`; the [`MessageAssembler`](crate::MessageAssembler)
-/// feeds every byte it appends to its buffer, in order, and reports a text message with
-/// `needs_utf8_check == false` only after `finish` succeeded), or, for a message that came
-/// in one chunk, checked by `simdutf8` in `Session::next_event` just before. The only
-/// callers are `Session::next_event` and `Session::take_text`, for the text event just
-/// produced. Debug builds (tests and the fuzz targets) re-check with `core::str::from_utf8`.
+/// and have not changed since, in one of three ways:
+/// - accepted whole by a [`Utf8Validator`](super::Utf8Validator) from its reset to a
+///   successful `finish`: the [`MessageAssembler`](crate::MessageAssembler) feeds every byte
+///   it appends to its buffer, in order, and reports a text message with
+///   `needs_utf8_check == false` only after `finish` succeeded;
+/// - a message that came in one chunk, checked by `simdutf8` in the session's `make_ready`
+///   before it becomes the current event;
+/// - a frame that waited whole in the session's buffer: its first part fed to the session's
+///   own validator as it arrived, the rest and `finish` in `make_ready` (moving the buffer's
+///   bytes to its front copies them unchanged).
+///
+/// The callers are the session's `event` (through `Receiver::event_of`) and `take_text`,
+/// only for the current event, which any new input clears. Debug builds (tests and the fuzz
+/// targets) re-check with `core::str::from_utf8`.
 #[cfg(feature = "alloc")]
 pub(crate) mod validated {
     use alloc::string::String;
