@@ -358,24 +358,36 @@ fn accept_upgrade(listener: &TcpListener) -> TcpStream {
     tcp
 }
 
-#[test]
-fn peer_protocol_error_closes_with_1002() {
-    // A server that sends a masked frame (forbidden from a server, RFC 6455 §5.1).
+/// A peer that answers one upgrade, writes `pieces` (one write each), and then returns what
+/// the client sent until it hung up or `read_timeout` passed; and the client connected to it.
+fn scripted_peer(
+    pieces: Vec<Vec<u8>>,
+    read_timeout: Option<Duration>,
+) -> (ws_client::WebSocket, std::thread::JoinHandle<Vec<u8>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = std::thread::spawn(move || {
         let mut tcp = accept_upgrade(&listener);
-        tcp.write_all(&[0x81, 0x82, 0, 0, 0, 0, b'h', b'i'])
-            .unwrap();
+        for piece in pieces {
+            tcp.write_all(&piece).unwrap();
+        }
+        tcp.set_read_timeout(read_timeout).unwrap();
         let mut rest = Vec::new();
         let _ = tcp.read_to_end(&mut rest);
         rest
     });
-    let mut ws = builder()
+    let ws = builder()
         .build()
         .unwrap()
         .connect(&format!("ws://127.0.0.1:{port}/"))
         .unwrap();
+    (ws, server)
+}
+
+#[test]
+fn peer_protocol_error_closes_with_1002() {
+    // A server that sends a masked frame (forbidden from a server, RFC 6455 §5.1).
+    let (mut ws, server) = scripted_peer(vec![vec![0x81, 0x82, 0, 0, 0, 0, b'h', b'i']], None);
     let err = ws.recv().unwrap_err();
     assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
     // What reached the server: a masked close frame whose status is 1002.
@@ -477,25 +489,15 @@ fn queued_messages_leave_on_flush_in_order() {
 #[test]
 fn recv_frame_gives_raw_frames_without_answering_pings() {
     // A server that sends a ping, then a text message in two frames, then reads what came.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        let mut tcp = accept_upgrade(&listener);
-        tcp.write_all(&[0x89, 0x01, b'p']).unwrap(); // ping "p"
-        tcp.write_all(&[0x01, 0x03, b'a', b'b', b'c']).unwrap(); // text, not final
-        tcp.write_all(&[0x80, 0x02, b'd', b'e']).unwrap(); // continuation, final
-        tcp.write_all(&[0x82, 0x01, b'z']).unwrap(); // a whole binary message
-        tcp.set_read_timeout(Some(Duration::from_millis(300)))
-            .unwrap();
-        let mut rest = Vec::new();
-        let _ = tcp.read_to_end(&mut rest);
-        rest
-    });
-    let mut ws = builder()
-        .build()
-        .unwrap()
-        .connect(&format!("ws://127.0.0.1:{port}/"))
-        .unwrap();
+    let (mut ws, server) = scripted_peer(
+        vec![
+            vec![0x89, 0x01, b'p'],             // ping "p"
+            vec![0x01, 0x03, b'a', b'b', b'c'], // text, not final
+            vec![0x80, 0x02, b'd', b'e'],       // continuation, final
+            vec![0x82, 0x01, b'z'],             // a whole binary message
+        ],
+        Some(Duration::from_millis(300)),
+    );
     assert_eq!(ws.recv_frame().unwrap(), Message::Ping(b"p".to_vec()));
     assert_eq!(
         ws.recv_frame().unwrap(),
@@ -551,8 +553,6 @@ fn compression_negotiated_and_round_trips_with_the_echo_server() {
 fn recv_ref_lends_messages_answers_pings_and_ends_with_the_close() {
     // Hand-made frames: text, a ping, binary, a large text in several frames (assembled
     // across reads), then a close with a reason.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
     let big = "é€".repeat(40_000); // 200,000 bytes, multibyte characters cut by the frames
     let frames = {
         let mut out = Vec::new();
@@ -570,21 +570,8 @@ fn recv_ref_lends_messages_answers_pings_and_ends_with_the_close() {
         frame(true, OpCode::Close, b"\x03\xe8bye");
         out
     };
-    let server = std::thread::spawn(move || {
-        let mut tcp = accept_upgrade(&listener);
-        // In small writes, so messages straddle reads.
-        for piece in frames.chunks(1000) {
-            tcp.write_all(piece).unwrap();
-        }
-        let mut rest = Vec::new();
-        let _ = tcp.read_to_end(&mut rest);
-        rest
-    });
-    let mut ws = builder()
-        .build()
-        .unwrap()
-        .connect(&format!("ws://127.0.0.1:{port}/"))
-        .unwrap();
+    // In small writes, so messages straddle reads.
+    let (mut ws, server) = scripted_peer(frames.chunks(1000).map(<[u8]>::to_vec).collect(), None);
     test_support::within(Duration::from_secs(20), "recv_ref", move || {
         assert_eq!(ws.recv_ref().unwrap(), ws_client::MessageRef::Text("héllo"));
         assert_eq!(
@@ -611,7 +598,7 @@ fn recv_ref_lends_messages_answers_pings_and_ends_with_the_close() {
 
 #[test]
 fn large_text_assembled_across_reads_is_received_whole_by_recv() {
-    // 1 MiB of mixed-script text echoed back in one frame: the client assembles it across
+    // 500 KB of mixed-script text echoed back in one frame: the client assembles it across
     // many reads, validates it as it arrives and hands the buffer over.
     let server = EchoServer::start().unwrap();
     let mut ws = builder().build().unwrap().connect(&server.url()).unwrap();
