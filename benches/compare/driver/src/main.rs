@@ -20,9 +20,9 @@
 mod peers;
 mod server;
 
-use std::io::Read;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use compare_proto::Scenario;
 
@@ -94,15 +94,24 @@ fn rate(value: f64) -> String {
     }
 }
 
-/// Runs one client process for one row; returns messages per second (bytes per connection
-/// for the idle row).
+/// What one client run measured.
+#[derive(Clone, Copy, Debug)]
+struct Run {
+    /// Messages per second (bytes per connection for the idle row).
+    value: f64,
+    /// CPU nanoseconds (user and system) the client process spent per message; zero for
+    /// the idle row.
+    cpu_per_message: f64,
+}
+
+/// Runs one client process for one row.
 fn run_client(
     ours: &str,
     client: &str,
     scenario: Scenario,
     size: usize,
     count: usize,
-) -> Result<f64, String> {
+) -> Result<Run, String> {
     let (port, server) = server::start(scenario, size, count, client == "raw");
     let args = [
         scenario.name().to_string(),
@@ -125,49 +134,93 @@ fn run_client(
         command.args(["client", client]);
         command
     };
-    let mut child = command
+    let child = command
         .args(&args)
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start {client}: {e}"))?;
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break status;
-        }
-        if started.elapsed() > WATCHDOG {
-            let _ = child.kill();
-            return Err(format!(
-                "{client} {} {}: no result in {WATCHDOG:?}",
-                scenario.name(),
-                human(size)
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let mut out = String::new();
-    if let Some(mut stdout) = child.stdout.take() {
-        let _ = stdout.read_to_string(&mut out);
-    }
-    if !status.success() {
+    // A thread waits for the child, so this one sleeps until it ends or the watchdog fires
+    // instead of waking up to poll it while the run is measured.
+    let pid = child.id();
+    let (done, ended) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let output = child.wait_with_output();
+        let _ = done.send(());
+        output
+    });
+    if ended.recv_timeout(WATCHDOG).is_err() {
+        compare_proto::kill(pid);
+        let _ = waiter.join();
         return Err(format!(
-            "{client} {} {}: {status}",
+            "{client} {} {}: no result in {WATCHDOG:?}",
             scenario.name(),
             human(size)
+        ));
+    }
+    let output = waiter
+        .join()
+        .map_err(|_| format!("waiting for {client} failed"))?
+        .map_err(|e| format!("{client}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{client} {} {}: {}",
+            scenario.name(),
+            human(size),
+            output.status
         ));
     }
     server
         .join()
         .map_err(|_| format!("the server of {client} {} failed", scenario.name()))?;
-    let value: f64 = out
-        .trim()
-        .parse()
-        .map_err(|_| format!("{client}: not a number: {out:?}"))?;
-    Ok(if scenario == Scenario::Idle {
-        value
+    let out = String::from_utf8_lossy(&output.stdout);
+    let numbers: Vec<f64> = out
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("{client}: not numbers: {out:?}"))?;
+    match (scenario, numbers.as_slice()) {
+        (Scenario::Idle, &[bytes]) => Ok(Run {
+            value: bytes,
+            cpu_per_message: 0.0,
+        }),
+        (_, &[wall, cpu]) => Ok(Run {
+            value: count as f64 / (wall / 1e9),
+            cpu_per_message: cpu / count as f64,
+        }),
+        _ => Err(format!("{client}: unexpected result line {out:?}")),
+    }
+}
+
+/// A peer's cell: the median of the per-repetition ratios `ratio(ours, theirs)` with their
+/// spread, and the peer's median `theirs` shown by `show`.
+fn cell(
+    ours: &[f64],
+    theirs: &[f64],
+    ratio: impl Fn(f64, f64) -> f64,
+    show: impl Fn(f64) -> String,
+) -> String {
+    let mut ratios: Vec<f64> = ours
+        .iter()
+        .zip(theirs)
+        .map(|(&o, &t)| ratio(o, t))
+        .collect();
+    let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = ratios.iter().copied().fold(0.0, f64::max);
+    let mid = median(&mut ratios);
+    let mut theirs = theirs.to_vec();
+    format!(
+        "{mid:.2}× ({low:.2}–{high:.2}) of {}",
+        show(median(&mut theirs))
+    )
+}
+
+/// Nanoseconds per message, readable.
+fn per_message(nanos: f64) -> String {
+    if nanos >= 1e3 {
+        format!("{:.2} µs", nanos / 1e3)
     } else {
-        count as f64 / (value / 1e9)
-    })
+        format!("{nanos:.0} ns")
+    }
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -223,6 +276,7 @@ fn compare(options: &Options) -> Result<(), String> {
     );
     println!("|---|---|---:|---:|---:|---:|");
     let mut idle_rows = Vec::new();
+    let mut cpu_rows = Vec::new();
     for &(scenario, size, count) in ROWS {
         let label = format!("{} {}", scenario.name(), human(size));
         if !options.filters.is_empty()
@@ -231,55 +285,77 @@ fn compare(options: &Options) -> Result<(), String> {
             continue;
         }
         let row_clients = clients(scenario);
-        let mut results = vec![Vec::new(); row_clients.len()];
+        let mut results: Vec<Vec<Run>> = vec![Vec::new(); row_clients.len()];
         for rep in 0..options.reps {
             for i in 0..row_clients.len() {
                 let which = (i + rep) % row_clients.len();
-                let value = run_client(&options.ours, row_clients[which], scenario, size, count)?;
+                let run = run_client(&options.ours, row_clients[which], scenario, size, count)?;
                 if options.verbose {
-                    eprintln!("{label} rep {rep}: {} {}", row_clients[which], rate(value));
+                    eprintln!(
+                        "{label} rep {rep}: {} {} (CPU {} per message)",
+                        row_clients[which],
+                        rate(run.value),
+                        per_message(run.cpu_per_message)
+                    );
                 }
-                results[which].push(value);
+                results[which].push(run);
             }
         }
-        let result_of = |name: &str| {
+        let result_of = |name: &str, field: fn(&Run) -> f64| {
             row_clients
                 .iter()
                 .position(|c| *c == name)
-                .map(|i| results[i].clone())
+                .map(|i| results[i].iter().map(field).collect::<Vec<f64>>())
         };
+        let value = |run: &Run| run.value;
+        let cpu = |run: &Run| run.cpu_per_message;
         if scenario == Scenario::Idle {
             idle_rows.push(
                 row_clients
                     .iter()
-                    .map(|name| (*name, result_of(name).unwrap_or_default()))
+                    .map(|name| (*name, result_of(name, value).unwrap_or_default()))
                     .collect::<Vec<_>>(),
             );
             continue;
         }
-        for (ours_name, label) in [("ws-client", ""), ("ws-client-ref", " (recv_ref)")] {
-            let Some(mut ours) = result_of(ours_name) else {
+        for (ours_name, variant) in [("ws-client", ""), ("ws-client-ref", " (recv_ref)")] {
+            let (Some(mut ours), Some(mut ours_cpu)) =
+                (result_of(ours_name, value), result_of(ours_name, cpu))
+            else {
                 continue;
             };
             let mut cells = Vec::new();
+            let mut cpu_cells = Vec::new();
             for peer in PEERS {
-                let mut theirs = result_of(peer).unwrap_or_default();
-                let mut ratios: Vec<f64> = ours.iter().zip(&theirs).map(|(o, t)| o / t).collect();
-                let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-                let high = ratios.iter().copied().fold(0.0, f64::max);
-                let mid = median(&mut ratios);
-                cells.push(format!(
-                    "{mid:.2}× ({low:.2}–{high:.2}) of {}",
-                    rate(median(&mut theirs))
-                ));
+                let theirs = result_of(peer, value).unwrap_or_default();
+                cells.push(cell(&ours, &theirs, |o, t| o / t, rate));
+                let theirs_cpu = result_of(peer, cpu).unwrap_or_default();
+                cpu_cells.push(cell(&ours_cpu, &theirs_cpu, |o, t| t / o, per_message));
             }
+            let row = format!("{}{variant} | {}", scenario.name(), human(size));
             println!(
-                "| {}{label} | {} | {} | {} |",
-                scenario.name(),
-                human(size),
+                "| {row} | {} | {} |",
                 rate(median(&mut ours)),
                 cells.join(" | ")
             );
+            cpu_rows.push(format!(
+                "| {row} | {} | {} |",
+                per_message(median(&mut ours_cpu)),
+                cpu_cells.join(" | ")
+            ));
+        }
+    }
+    if !cpu_rows.is_empty() {
+        println!(
+            "\nCPU time per message, client process (user + system; ratio = peer ÷ ws-client, so \
+             above 1 ws-client uses less):\n"
+        );
+        println!(
+            "| scenario | size | ws-client CPU/msg | vs raw TCP | vs tungstenite | vs fastwebsockets |"
+        );
+        println!("|---|---|---:|---:|---:|---:|");
+        for row in &cpu_rows {
+            println!("{row}");
         }
     }
     for results in idle_rows {

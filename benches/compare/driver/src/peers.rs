@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use compare_proto::{Args, DONE, Scenario, idle, timed};
+use compare_proto::{Args, DONE, Scenario, Timer, idle, timed};
 
 use crate::server::client_frame;
 
@@ -176,7 +176,7 @@ pub fn fastwebsockets(args: Args) -> Result<(), String> {
         let tcp = fastwebsockets_connect(&args).await?;
         let payload = args.payload();
         let frame = || Frame::binary(Payload::Borrowed(&payload));
-        let started = std::time::Instant::now();
+        let timer = Timer::start();
         match args.scenario {
             Scenario::Recv | Scenario::RecvAscii | Scenario::RecvMixed => {
                 let mut ws = FragmentCollector::new(WebSocket::after_handshake(tcp, Role::Client));
@@ -213,7 +213,7 @@ pub fn fastwebsockets(args: Args) -> Result<(), String> {
             }
             Scenario::Idle => unreachable!("handled above"),
         }
-        println!("{}", started.elapsed().as_nanos());
+        timer.report();
         Ok(())
     })
 }

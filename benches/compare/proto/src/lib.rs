@@ -3,10 +3,11 @@
 //! The driver starts a server for one scenario on a loopback port, then runs a client as its
 //! own process: `CLIENT SCENARIO SIZE COUNT PORT`. The client connects, does the scenario's
 //! work `COUNT` times with `SIZE`-byte messages, and prints one line: the nanoseconds the
-//! work took (connecting and the handshake excluded), or for [`Scenario::Idle`] the bytes of
-//! resident memory each of `COUNT` open connections added.
+//! work took (connecting and the handshake excluded) and the nanoseconds of CPU time (user
+//! and system) the process spent on it, or for [`Scenario::Idle`] the bytes of resident
+//! memory each of `COUNT` open connections added.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// One kind of work a client does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,11 +130,56 @@ impl Args {
 /// The server's answer when a send scenario has all the messages.
 pub const DONE: &[u8] = b"done";
 
-/// Times `work` and prints the result line.
+/// Times `work` and prints the result line (see [`Timer`]).
 pub fn timed(work: impl FnOnce()) {
-    let started = Instant::now();
+    let timer = Timer::start();
     work();
-    println!("{}", started.elapsed().as_nanos());
+    timer.report();
+}
+
+/// The clocks of a timed piece of work, for work that [`timed`] cannot wrap (an `async`
+/// block): started before it, [`report`](Self::report)ed after it.
+#[derive(Clone, Copy, Debug)]
+pub struct Timer {
+    wall: Instant,
+    cpu: Duration,
+}
+
+impl Timer {
+    /// Starts both clocks.
+    pub fn start() -> Self {
+        Self {
+            cpu: cpu_time(),
+            wall: Instant::now(),
+        }
+    }
+
+    /// Prints the result line: wall-clock nanoseconds, then CPU nanoseconds since
+    /// [`start`](Self::start).
+    ///
+    /// The CPU time tells the client's own work apart from waiting: on loopback a client
+    /// that is faster than the server sleeps until data comes, and how long it sleeps
+    /// depends on the kernel's wake-ups as much as on the client.
+    pub fn report(self) {
+        let wall = self.wall.elapsed();
+        let cpu = cpu_time().saturating_sub(self.cpu);
+        println!("{} {}", wall.as_nanos(), cpu.as_nanos());
+    }
+}
+
+/// The CPU time (user and system) this process has used so far, all threads together
+/// (`CLOCK_PROCESS_CPUTIME_ID`, to the nanosecond).
+pub fn cpu_time() -> Duration {
+    // SAFETY: `clock_gettime` fills the `timespec` it is given, two numbers that start
+    // zeroed; nothing else is read or kept.
+    let now = unsafe {
+        let mut now: libc::timespec = std::mem::zeroed();
+        if libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) != 0 {
+            return Duration::ZERO;
+        }
+        now
+    };
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
 }
 
 /// This process's resident memory in bytes (Linux `/proc/self/statm`), or 0 elsewhere.
@@ -192,6 +238,18 @@ pub fn pin(side: Side) -> bool {
         libc::CPU_ZERO(&mut set);
         libc::CPU_SET(cpu, &mut set);
         libc::sched_setaffinity(0, size, &set) == 0
+    }
+}
+
+/// Ends process `pid` at once (`SIGKILL`): the driver's watchdog for a client that hangs.
+pub fn kill(pid: u32) {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    // SAFETY: `kill` only sends a signal; a process that has already ended makes it fail
+    // with ESRCH, which is ignored.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
     }
 }
 
