@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proptest::prelude::*;
 use ws_deflate::{DeflateConfig, NegotiationError, PerMessageDeflate};
@@ -15,38 +15,52 @@ use ws_frame::{
 };
 use ws_handshake::Extension;
 
-/// Counts the bytes allocated and not yet freed, and the peak, for the bomb test.
+/// Counts the bytes this thread allocated and has not yet freed, and the peak, for the bomb
+/// test. Per thread, so the tests running beside it on other threads do not count.
 struct Counting;
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
+
+/// Adds `delta` bytes to this thread's live count and raises its peak.
+fn count(delta: isize) {
+    // `try_with`: nothing to count in a thread being torn down.
+    let _ = LIVE.try_with(|live| {
+        live.set(live.get() + delta);
+        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(live.get())));
+    });
+}
+
+/// This thread's live bytes.
+fn live() -> isize {
+    LIVE.with(Cell::get)
+}
+
+fn size(n: usize) -> isize {
+    isize::try_from(n).unwrap_or(isize::MAX)
+}
 
 // SAFETY: every call forwards to the system allocator with the same layout; the counters
 // only observe sizes.
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(live, Ordering::Relaxed);
+        count(size(layout.size()));
         // SAFETY: the caller's layout, passed on unchanged.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        count(-size(layout.size()));
         // SAFETY: `ptr` came from `alloc` with this layout.
         unsafe { System.dealloc(ptr, layout) }
     }
 
     /// Forwarded, so a buffer the system grows in place counts once, as it is.
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if new_size >= layout.size() {
-            let live = LIVE.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size
-                - layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
-        } else {
-            LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
-        }
+        count(size(new_size) - size(layout.size()));
         // SAFETY: the caller's pointer, layout and size, passed on unchanged.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -452,11 +466,11 @@ fn a_decompression_bomb_stops_at_the_limit_with_bounded_memory() {
     let mut frame = Vec::new();
     encode_frame(&mut frame, header, &body).unwrap();
     drop(zeros);
-    let before = LIVE.load(Ordering::Relaxed);
-    PEAK.store(before, Ordering::Relaxed);
+    let before = live();
+    PEAK.with(|peak| peak.set(before));
     c.receive_data(&frame);
     let error = c.next_event().unwrap_err();
-    let peak = PEAK.load(Ordering::Relaxed) - before;
+    let peak = usize::try_from(PEAK.with(Cell::get) - before).unwrap();
     assert!(
         matches!(
             error,
