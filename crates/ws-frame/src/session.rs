@@ -88,6 +88,12 @@ pub struct Config {
     /// connection holds 4 KiB). A frame larger than the buffer is still received, in
     /// pieces. Default 128 KiB (as tungstenite; 256 KiB measured no faster on loopback).
     pub read_buffer_size: usize,
+    /// Take a client's unfragmented text and binary frames straight from the receive buffer,
+    /// waiting for them whole when they fit, instead of running them through the frame
+    /// decoder and the message assembler. The events, errors and output are the same either
+    /// way (a property test holds the two paths to that); `false` is there to check exactly
+    /// that, and to measure what the fast path is worth. Default `true`.
+    pub receive_fast_path: bool,
 }
 
 impl Default for Config {
@@ -100,6 +106,7 @@ impl Default for Config {
             auto_pong: true,
             auto_close_reply: true,
             read_buffer_size: 128 << 10,
+            receive_fast_path: true,
         }
     }
 }
@@ -127,6 +134,12 @@ impl Config {
     #[must_use]
     pub const fn skip_utf8_validation(mut self, skip: bool) -> Self {
         self.skip_utf8_validation = skip;
+        self
+    }
+    /// Sets [`Config::receive_fast_path`].
+    #[must_use]
+    pub const fn receive_fast_path(mut self, on: bool) -> Self {
+        self.receive_fast_path = on;
         self
     }
     /// Sets [`Config::auto_pong`].
@@ -894,8 +907,7 @@ impl Receiver {
     }
 
     /// The frame at the front of the input, when it is one the fast path takes (client role):
-    /// a text or binary message in one unmasked frame (FIN set, no RSV bits, a 7- or 16-bit
-    /// length), within both size limits, with no frame or fragmented message in progress and
+    /// a text or binary message in one unmasked frame (FIN set, no RSV bits), within both size limits, with no frame or fragmented message in progress and
     /// whole messages delivered. Its kind, header length and payload length; its payload
     /// may not all be there yet. Anything else, and every error, is left to the decoder and
     /// the assembler: this only ever answers `None` for it.
@@ -908,21 +920,29 @@ impl Receiver {
             _ => return None,
         };
         let (head, len) = match *buf.get(1)? {
-            short @ 0..=125 => (2, usize::from(short)),
+            short @ 0..=125 => (2, u64::from(short)),
             126 => (
                 4,
-                usize::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])),
+                u64::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])),
             ),
+            127 => {
+                let len = u64::from_be_bytes(buf.get(2..10)?.try_into().ok()?);
+                if len >> 63 != 0 {
+                    // A length with its top bit set is the decoder's error to report.
+                    return None;
+                }
+                (10, len)
+            }
             _ => return None,
         };
-        if len as u64 >= self.fast_path_below
+        if len >= self.fast_path_below
             || self.decoder.in_frame()
             || self.decoder.in_message()
             || self.config.delivery != Delivery::Messages
         {
             return None;
         }
-        Some((kind, head, len))
+        Some((kind, head, usize::try_from(len).ok()?))
     }
 
     /// The fast path: the [front frame](Self::front_frame) when it is all there, handed out
@@ -1008,11 +1028,12 @@ impl Receiver {
     }
 
     /// One more than the largest payload the fast path takes: what both size limits allow;
-    /// zero (no fast path) for a server, which must see masked frames, and when the fragment
-    /// limit is zero (the assembler then refuses every message).
+    /// zero (no fast path) for a server, which must see masked frames, when the fragment
+    /// limit is zero (the assembler then refuses every message), and when the configuration
+    /// turns it off.
     fn fast_path_below(role: Role, config: &Config) -> u64 {
         let limits = &config.limits;
-        if role == Role::Server || limits.max_fragments == 0 {
+        if role == Role::Server || limits.max_fragments == 0 || !config.receive_fast_path {
             return 0;
         }
         limits

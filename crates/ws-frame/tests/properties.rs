@@ -195,7 +195,8 @@ proptest! {
 }
 
 /// A frame as a peer might send it: any opcode, FIN, RSV bits, mask, payload (often text,
-/// sometimes invalid UTF-8), and non-minimal 16-bit lengths.
+/// sometimes invalid UTF-8), non-minimal 16- and 64-bit lengths, and 64-bit lengths with the
+/// top bit set (an error).
 fn wire_frame() -> impl Strategy<Value = Vec<u8>> {
     (
         opcode(),
@@ -207,9 +208,9 @@ fn wire_frame() -> impl Strategy<Value = Vec<u8>> {
             2 => proptest::collection::vec(any::<u8>(), 0..300),
             1 => Just(vec![0xE2, 0x82]),
         ],
-        any::<bool>(),
+        prop_oneof![6 => Just(Length::Minimal), 1 => Just(Length::Wide16), 1 => Just(Length::Wide64), 1 => Just(Length::TopBitSet)],
     )
-        .prop_map(|(opcode, fin, rsv, mask, payload, long_length)| {
+        .prop_map(|(opcode, fin, rsv, mask, payload, length)| {
             let header = FrameHeader {
                 rsv1: rsv & 4 != 0,
                 rsv2: rsv & 2 != 0,
@@ -218,18 +219,41 @@ fn wire_frame() -> impl Strategy<Value = Vec<u8>> {
             };
             let mut out = Vec::new();
             encode_frame(&mut out, header, &payload).unwrap();
-            if long_length && mask.is_none() && payload.len() < 126 {
-                // The same frame with a non-minimal 16-bit length (accepted, as most peers do).
-                let mut long = vec![out[0], 126, 0, payload.len() as u8];
-                long.extend_from_slice(&payload);
-                out = long;
+            if mask.is_some() || payload.len() >= 126 {
+                return out;
             }
-            out
+            // The same frame with another length encoding: non-minimal ones are accepted, as
+            // most peers do; a 64-bit length with its top bit set is an error (§5.2).
+            let len = payload.len() as u64;
+            let mut other = vec![out[0]];
+            match length {
+                Length::Minimal => return out,
+                Length::Wide16 => other.extend_from_slice(&[126, 0, len as u8]),
+                Length::Wide64 => {
+                    other.push(127);
+                    other.extend_from_slice(&len.to_be_bytes());
+                }
+                Length::TopBitSet => {
+                    other.push(127);
+                    other.extend_from_slice(&(len | 1 << 63).to_be_bytes());
+                }
+            }
+            other.extend_from_slice(&payload);
+            other
         })
 }
 
+/// How [`wire_frame`] encodes a short unmasked frame's length.
+#[derive(Clone, Copy, Debug)]
+enum Length {
+    Minimal,
+    Wide16,
+    Wide64,
+    TopBitSet,
+}
+
 /// How [`session_trace`] feeds the session.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Feed {
     /// `receive_data` with pieces of this many bytes (0: all at once).
     Copied(usize),
@@ -241,9 +265,21 @@ enum Feed {
 /// Everything a client session reports for `wire`, fed as `feed` says, as comparable text,
 /// up to the first error.
 fn session_trace(wire: &[u8], feed: Feed, limits: Limits, skip_utf8: bool) -> Vec<String> {
+    general_or_fast_trace(wire, feed, limits, skip_utf8, true)
+}
+
+/// [`session_trace`], with the receive fast path on or off.
+fn general_or_fast_trace(
+    wire: &[u8],
+    feed: Feed,
+    limits: Limits,
+    skip_utf8: bool,
+    fast_path: bool,
+) -> Vec<String> {
     let mut config = Config::default()
         .limits(limits)
-        .skip_utf8_validation(skip_utf8);
+        .skip_utf8_validation(skip_utf8)
+        .receive_fast_path(fast_path);
     let piece = match feed {
         Feed::Copied(piece) => piece,
         Feed::Read(piece) => {
@@ -309,10 +345,11 @@ fn drain(session: &mut Session<impl FnMut() -> [u8; 4]>, trace: &mut Vec<String>
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1024))]
 
-    /// The receive fast path (a whole frame in the buffer) and the general path (the same
-    /// bytes one at a time, so every header is decoded before its payload arrives; reads
-    /// into a small buffer, where binary frames wait whole or stream through) agree on
-    /// every event, every owned copy, every error and every byte queued in answer.
+    /// The receive fast path (frames taken whole from the buffer, or waiting there whole)
+    /// and the general path (the frame decoder and the message assembler, with the fast
+    /// path turned off) agree on every event, every owned copy, every error and every byte
+    /// queued in answer, whether the bytes come all at once, one at a time, or in reads into
+    /// a small buffer, where frames that do not fit stream through.
     #[test]
     fn the_fast_path_agrees_with_the_byte_at_a_time_path(
         frames in proptest::collection::vec(wire_frame(), 1..12),
@@ -328,12 +365,10 @@ proptest! {
             .max_frame_size(max_frame)
             .max_message_size(max_message)
             .max_fragments(max_fragments);
-        let whole = session_trace(&wire, Feed::Copied(0), limits, skip_utf8);
-        let bytewise = session_trace(&wire, Feed::Copied(1), limits, skip_utf8);
-        prop_assert_eq!(&whole, &bytewise);
-        for piece in [1, 7, 100] {
-            let read = session_trace(&wire, Feed::Read(piece), limits, skip_utf8);
-            prop_assert_eq!(&whole, &read, "reads of {}", piece);
+        let general = general_or_fast_trace(&wire, Feed::Copied(1), limits, skip_utf8, false);
+        for feed in [Feed::Copied(0), Feed::Copied(1), Feed::Read(1), Feed::Read(7), Feed::Read(100)] {
+            let fast = session_trace(&wire, feed, limits, skip_utf8);
+            prop_assert_eq!(&general, &fast, "{:?}", feed);
         }
     }
 }
