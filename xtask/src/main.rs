@@ -34,6 +34,7 @@ const FUZZ_TARGETS: &[&str] = &[
     "proxy_exchange",
     "client_io",
     "session_deflate",
+    "session_fast_path",
 ];
 
 /// Seconds per target in a smoke run.
