@@ -348,7 +348,8 @@ impl ConfigBuilder {
         self
     }
 
-    /// Time limit for each TCP connect attempt and the TLS handshake. Default: `timeout`.
+    /// Time limit for resolving the host name, each TCP connect attempt and the TLS
+    /// handshake. Default: `timeout`.
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.check_duration("connect_timeout", timeout);

@@ -5,6 +5,7 @@ use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 #[cfg(feature = "tls")]
 use std::sync::Arc;
+use std::sync::mpsc;
 use std::time::Duration;
 
 #[cfg(feature = "tls")]
@@ -54,15 +55,18 @@ pub struct TransportConfig {
 }
 
 impl TransportConfig {
-    /// Time limit for each TCP connect attempt and for the TLS handshake. Default `None`:
-    /// the operating system's limit.
+    /// Time limit for resolving the host name, for each TCP connect attempt and for the TLS
+    /// handshake. Default `None`: the operating system's limits. The system resolver takes
+    /// no time limit, so with one the lookup runs on a thread of its own and is given up on
+    /// (left to finish there) when the limit passes.
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// Time limit for each exchange with the proxy (Python's `proxy_timeout`). Default: the
+    /// Time limit for each exchange with the proxy (Python's `proxy_timeout`), including the
+    /// local lookup of the target's address that plain SOCKS4 and SOCKS5 need. Default: the
     /// connect timeout.
     #[must_use]
     pub fn proxy_timeout(mut self, timeout: Option<Duration>) -> Self {
@@ -222,7 +226,7 @@ fn connect_unix(path: &std::path::Path) -> Result<Stream, Error> {
 
 /// Resolves `host` and tries each address in turn.
 pub fn connect_tcp(host: &str, port: u16, config: &TransportConfig) -> Result<TcpStream, Error> {
-    let addrs = resolve(host, port)?;
+    let addrs = resolve(host, port, config.connect_timeout)?;
     let target = HostPort(host, port).to_string();
     let mut attempts = Vec::new();
     for addr in addrs {
@@ -283,19 +287,64 @@ fn attempts_failed(
     }
 }
 
-fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, Error> {
-    let fail = |source| Error::Resolve {
-        host: host.to_string(),
-        source,
-    };
+/// The addresses of `host`, looked up within `limit` when there is one.
+fn resolve(host: &str, port: u16, limit: Option<Duration>) -> Result<Vec<SocketAddr>, Error> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
-    let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs().map_err(fail)?.collect();
+    let addrs = resolve_within(host, port, limit, system_lookup)?;
     if addrs.is_empty() {
         return Err(no_addresses(host));
     }
     Ok(addrs)
+}
+
+/// A name lookup: the system's resolver in [`resolve`], a stand-in in tests.
+type Lookup = fn(&str, u16) -> io::Result<Vec<SocketAddr>>;
+
+/// The system's resolver (`getaddrinfo` on Unix).
+fn system_lookup(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    Ok((host, port).to_socket_addrs()?.collect())
+}
+
+/// Runs `lookup` within `limit`. The system resolver cannot be given a time limit, so with
+/// one the lookup runs on a thread of its own and the caller waits for it only that long;
+/// a lookup that overruns finishes on its thread and its answer is dropped.
+fn resolve_within(
+    host: &str,
+    port: u16,
+    limit: Option<Duration>,
+    lookup: Lookup,
+) -> Result<Vec<SocketAddr>, Error> {
+    let fail = |source| Error::Resolve {
+        host: host.to_string(),
+        source,
+    };
+    let Some(limit) = limit else {
+        return lookup(host, port).map_err(fail);
+    };
+    let (answer, answered) = mpsc::sync_channel(1);
+    let name = host.to_string();
+    std::thread::Builder::new()
+        .name("ws-transport resolver".into())
+        .spawn(move || {
+            // The caller may have stopped waiting: then nobody wants the answer.
+            let _ = answer.send(lookup(&name, port));
+        })
+        .map_err(|source| Error::Io {
+            operation: "cannot start a thread to resolve the host name".into(),
+            source,
+        })?;
+    match answered.recv_timeout(limit) {
+        Ok(result) => result.map_err(fail),
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::Timeout {
+            operation: format!("resolving {host}"),
+            limit,
+        }),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(fail(io::Error::other(
+            "the resolver thread ended without an answer",
+        ))),
+    }
 }
 
 /// Connects to `proxy` and asks it for a tunnel to `host:port`.
@@ -367,9 +416,14 @@ impl<S: ProxyStream> Exchange<'_, S> {
         }
     }
 
+    /// The time left of the exchange's limit (`None`: no limit).
+    fn time_left(&mut self, step: &'static str) -> Result<Option<Duration>, Error> {
+        self.deadline.remaining().map_err(|e| self.fail(step, e))
+    }
+
     /// Gives the stream the time left for its next call.
     fn arm(&mut self, step: &'static str) -> Result<(), Error> {
-        let left = self.deadline.remaining().map_err(|e| self.fail(step, e))?;
+        let left = self.time_left(step)?;
         self.stream.set_timeout(left).map_err(|source| Error::Io {
             operation: "cannot set the proxy timeout".into(),
             source,
@@ -472,7 +526,7 @@ impl<S: ProxyStream> Exchange<'_, S> {
             (Ok(ip), _) => Target::Ip(ip),
             (Err(_), ProxyKind::Socks4a) => Target::Domain(host),
             (Err(_), _) => {
-                resolved = resolve(host, port)?
+                resolved = resolve(host, port, self.time_left("resolving the target")?)?
                     .into_iter()
                     .find(SocketAddr::is_ipv4)
                     .ok_or_else(|| {
@@ -534,7 +588,9 @@ impl<S: ProxyStream> Exchange<'_, S> {
             (Ok(ip), _) => Target::Ip(ip),
             (Err(_), ProxyKind::Socks5h) => Target::Domain(host),
             (Err(_), _) => {
-                let first = resolve(host, port)?.into_iter().next();
+                let first = resolve(host, port, self.time_left("resolving the target")?)?
+                    .into_iter()
+                    .next();
                 Target::Ip(first.ok_or_else(|| no_addresses(host))?.ip())
             }
         };
@@ -658,5 +714,56 @@ mod tests {
         ];
         let err = attempts_failed("localhost:80".into(), mixed, limit);
         assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+    }
+
+    /// A resolver that does not answer for 10 s.
+    fn stalled_lookup(_: &str, _: u16) -> io::Result<Vec<SocketAddr>> {
+        std::thread::sleep(Duration::from_secs(10));
+        Ok(Vec::new())
+    }
+
+    fn loopback_lookup(_: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+        Ok(vec![SocketAddr::from(([127, 0, 0, 1], port))])
+    }
+
+    fn failing_lookup(_: &str, _: u16) -> io::Result<Vec<SocketAddr>> {
+        Err(io::Error::other("no such host"))
+    }
+
+    #[test]
+    fn a_stalled_resolver_times_out_at_the_limit() {
+        let started = std::time::Instant::now();
+        let limit = Duration::from_millis(200);
+        let err = resolve_within("slow.example", 443, Some(limit), stalled_lookup)
+            .expect_err("the lookup stalls");
+        let took = started.elapsed();
+        assert!(err.is_timeout(), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "resolving slow.example timed out after 200ms"
+        );
+        assert!(took >= limit, "gave up early, after {took:?}");
+        assert!(took < Duration::from_secs(2), "waited {took:?}");
+    }
+
+    #[test]
+    fn a_resolver_that_answers_in_time_is_used_with_or_without_a_limit() {
+        for limit in [None, Some(Duration::from_secs(5))] {
+            let addrs =
+                resolve_within("here.example", 8080, limit, loopback_lookup).expect("an answer");
+            assert_eq!(addrs, [SocketAddr::from(([127, 0, 0, 1], 8080))]);
+            let err = resolve_within("gone.example", 80, limit, failing_lookup)
+                .expect_err("no such host");
+            assert!(matches!(&err, Error::Resolve { host, .. } if host == "gone.example"));
+        }
+    }
+
+    #[test]
+    fn an_ip_literal_is_not_looked_up() {
+        let addrs = resolve("::1", 9, Some(Duration::from_nanos(1))).expect("a literal");
+        assert_eq!(
+            addrs,
+            [SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 9))]
+        );
     }
 }

@@ -79,16 +79,34 @@ fn refused_connection_lists_each_address() {
 
 #[test]
 fn resolution_failure_is_its_own_error() {
-    let err = connect(&url("ws://nonexistent.invalid/"), &direct()).unwrap_err();
-    assert!(
-        matches!(&err, Error::Resolve { host, .. } if host == "nonexistent.invalid"),
-        "{err:?}"
-    );
-    assert!(
-        err.to_string()
-            .starts_with("cannot resolve host \"nonexistent.invalid\""),
-        "{err}"
-    );
+    // Without a connect timeout the lookup runs on the caller's thread, with one on a
+    // thread of its own (the system resolver takes no time limit): the same error either way.
+    for timeout in [None, Some(Duration::from_secs(30))] {
+        let config = direct().connect_timeout(timeout);
+        let err = connect(&url("ws://nonexistent.invalid/"), &config).unwrap_err();
+        assert!(
+            matches!(&err, Error::Resolve { host, .. } if host == "nonexistent.invalid"),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("cannot resolve host \"nonexistent.invalid\""),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_host_name_is_resolved_within_the_connect_timeout() {
+    let (port, server) = tcp_echo_server();
+    let config = direct().connect_timeout(Some(Duration::from_secs(30)));
+    let mut stream = connect(&url(&format!("ws://localhost:{port}/")), &config).unwrap();
+    stream.write_all(b"ping").unwrap();
+    let mut buf = [0; 4];
+    stream.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"ping");
+    stream.shutdown().unwrap();
+    server.join().unwrap().unwrap();
 }
 
 #[test]
