@@ -4,7 +4,10 @@
 
 #![allow(clippy::unwrap_used)] // tests and benchmarks fail loudly by design
 
+mod trace;
+
 use proptest::prelude::*;
+use trace::Feed;
 use ws_frame::{
     Config, Decoder, Event, FrameHeader, Limits, OpCode, Role, Session, Utf8Validator, apply_mask,
     apply_mask_bytes, encode_frame,
@@ -252,23 +255,13 @@ enum Length {
     TopBitSet,
 }
 
-/// How [`session_trace`] feeds the session.
-#[derive(Clone, Copy, Debug)]
-enum Feed {
-    /// `receive_data` with pieces of this many bytes (0: all at once).
-    Copied(usize),
-    /// Reads of at most this many bytes into `input_buffer`, with a buffer of at most 256
-    /// bytes: binary frames that fit wait in it whole, larger ones stream through.
-    Read(usize),
-}
-
-/// Everything a client session reports for `wire`, fed as `feed` says, as comparable text,
-/// up to the first error.
+/// Everything a client session reports for `wire`, fed as `feed` says (see [`trace::trace`]).
 fn session_trace(wire: &[u8], feed: Feed, limits: Limits, skip_utf8: bool) -> Vec<String> {
     general_or_fast_trace(wire, feed, limits, skip_utf8, true)
 }
 
-/// [`session_trace`], with the receive fast path on or off.
+/// [`session_trace`], with the receive fast path on or off. Reads go into a buffer of at
+/// most 256 bytes: frames that fit wait in it whole, larger ones stream through.
 fn general_or_fast_trace(
     wire: &[u8],
     feed: Feed,
@@ -280,66 +273,10 @@ fn general_or_fast_trace(
         .limits(limits)
         .skip_utf8_validation(skip_utf8)
         .receive_fast_path(fast_path);
-    let piece = match feed {
-        Feed::Copied(piece) => piece,
-        Feed::Read(piece) => {
-            config = config.read_buffer_size(256);
-            piece
-        }
-    };
-    let mut session = Session::client(config, || [1, 2, 3, 4]);
-    let mut trace = Vec::new();
-    let pieces: Vec<&[u8]> = if piece == 0 {
-        vec![wire]
-    } else {
-        wire.chunks(piece).collect()
-    };
-    for mut part in pieces {
-        if let Feed::Read(_) = feed {
-            // As much as the room offered takes is read in; the rest is copied in.
-            let room = session.input_buffer();
-            let n = room.len().min(part.len());
-            room[..n].copy_from_slice(&part[..n]);
-            session.commit_input(n);
-            part = &part[n..];
-        }
-        if !part.is_empty() {
-            session.receive_data(part);
-        }
-        if drain(&mut session, &mut trace) {
-            return trace;
-        }
+    if let Feed::Read(_) = feed {
+        config = config.read_buffer_size(256);
     }
-    // The stream may end inside a frame: that is an error only once all before it is out.
-    session.receive_eof();
-    if !drain(&mut session, &mut trace) {
-        trace.push(format!("output {:?}", session.pending_output()));
-    }
-    trace
-}
-
-/// Records every event `session` has ready into `trace`; `true` after an error.
-fn drain(session: &mut Session<impl FnMut() -> [u8; 4]>, trace: &mut Vec<String>) -> bool {
-    loop {
-        match session.next_event() {
-            Ok(Some(event)) => {
-                let text = format!("{event:?}");
-                let owned = match event {
-                    Event::Text(_) => format!("take_text {:?}", session.take_text()),
-                    Event::Binary(_) => format!("take {:?}", session.take_message()),
-                    _ => String::new(),
-                };
-                trace.push(text);
-                trace.push(owned);
-            }
-            Ok(None) => return false,
-            Err(error) => {
-                trace.push(format!("error {error:?}"));
-                trace.push(format!("output {:?}", session.pending_output()));
-                return true;
-            }
-        }
-    }
+    trace::trace(config, wire, feed)
 }
 
 proptest! {
