@@ -19,6 +19,14 @@ fn url(s: &str) -> WsUrl {
     WsUrl::parse(s).unwrap()
 }
 
+/// Writes `bytes` to the echo server behind `stream` and checks they come back.
+fn assert_echoes(stream: &mut Stream, bytes: &[u8]) {
+    stream.write_all(bytes).unwrap();
+    let mut back = vec![0; bytes.len()];
+    stream.read_exact(&mut back).unwrap();
+    assert_eq!(back, bytes);
+}
+
 #[test]
 fn tcp_round_trip_with_addresses_and_timeouts() {
     let (port, server) = tcp_echo_server();
@@ -26,10 +34,7 @@ fn tcp_round_trip_with_addresses_and_timeouts() {
     assert!(!stream.is_tls());
     assert_eq!(stream.peer_addr().unwrap().port(), port);
     assert!(stream.local_addr().unwrap().ip().is_loopback());
-    stream.write_all(b"ping").unwrap();
-    let mut buf = [0; 4];
-    stream.read_exact(&mut buf).unwrap();
-    assert_eq!(&buf, b"ping");
+    assert_echoes(&mut stream, b"ping");
 
     // A read timeout fails the read without closing the stream.
     stream
@@ -41,15 +46,12 @@ fn tcp_round_trip_with_addresses_and_timeouts() {
         kept >= Duration::from_millis(50) && kept < Duration::from_millis(60),
         "{kept:?}"
     );
-    let err = stream.read(&mut buf).unwrap_err();
+    let err = stream.read(&mut [0; 4]).unwrap_err();
     assert!(
         matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
         "{err:?}"
     );
-    stream.write_all(b"again").unwrap();
-    let mut buf = [0; 5];
-    stream.read_exact(&mut buf).unwrap();
-    assert_eq!(&buf, b"again");
+    assert_echoes(&mut stream, b"again");
     stream.shutdown().unwrap();
     server.join().unwrap().unwrap();
 }
@@ -101,10 +103,7 @@ fn a_host_name_is_resolved_within_the_connect_timeout() {
     let (port, server) = tcp_echo_server();
     let config = direct().connect_timeout(Some(Duration::from_secs(30)));
     let mut stream = connect(&url(&format!("ws://localhost:{port}/")), &config).unwrap();
-    stream.write_all(b"ping").unwrap();
-    let mut buf = [0; 4];
-    stream.read_exact(&mut buf).unwrap();
-    assert_eq!(&buf, b"ping");
+    assert_echoes(&mut stream, b"ping");
     stream.shutdown().unwrap();
     server.join().unwrap().unwrap();
 }
