@@ -15,13 +15,14 @@
 //! per-repetition ratios (ws-client ÷ peer) with their minimum and maximum: the spread.
 //! The idle row reports resident memory per open connection instead (lower is better).
 //! With two CPUs or more, every client process runs on the first CPU and the server thread
-//! on the second (`compare_proto::pin`).
+//! on the second (`compare_proto::pin`). The TLS rows (`recv-tls`, `send-tls`) serve with a
+//! test CA made once per run, whose PEM the clients get in `COMPARE_CA_PEM`.
 
 mod peers;
 mod server;
 
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use compare_proto::Scenario;
@@ -74,6 +75,10 @@ const ROWS: &[(Scenario, usize, usize)] = &[
     (Scenario::SendBatch, 1 << 20, 300),
     (Scenario::Echo, 16, 20_000),
     (Scenario::Echo, 1 << 10, 20_000),
+    (Scenario::RecvTls, 128, 500_000),
+    (Scenario::RecvTls, 16 << 10, 20_000),
+    (Scenario::SendTls, 128, 200_000),
+    (Scenario::SendTls, 16 << 10, 20_000),
     (Scenario::Idle, 0, 1_000),
 ];
 
@@ -94,6 +99,23 @@ fn rate(value: f64) -> String {
     }
 }
 
+/// The certificates of the TLS rows, made once per run: the CA's PEM for the clients and
+/// the server's configuration.
+struct Pki {
+    ca_pem: String,
+    server: Arc<rustls::ServerConfig>,
+}
+
+impl Pki {
+    fn new() -> Self {
+        let pki = test_support::Pki::new();
+        Self {
+            server: pki.server_config(false),
+            ca_pem: pki.ca_pem,
+        }
+    }
+}
+
 /// What one client run measured.
 #[derive(Clone, Copy, Debug)]
 struct Run {
@@ -106,13 +128,14 @@ struct Run {
 
 /// Runs one client process for one row.
 fn run_client(
+    pki: &Pki,
     ours: &str,
     client: &str,
     scenario: Scenario,
     size: usize,
     count: usize,
 ) -> Result<Run, String> {
-    let (port, server) = server::start(scenario, size, count, client == "raw");
+    let (port, server) = server::start(scenario, size, count, client == "raw", &pki.server);
     let args = [
         scenario.name().to_string(),
         size.to_string(),
@@ -136,6 +159,7 @@ fn run_client(
     };
     let child = command
         .args(&args)
+        .env(compare_proto::CA_PEM_VAR, &pki.ca_pem)
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start {client}: {e}"))?;
@@ -275,6 +299,7 @@ fn compare(options: &Options) -> Result<(), String> {
         "| scenario | size | ws-client msg/s | vs raw TCP | vs tungstenite | vs fastwebsockets |"
     );
     println!("|---|---|---:|---:|---:|---:|");
+    let pki = Pki::new();
     let mut idle_rows = Vec::new();
     let mut cpu_rows = Vec::new();
     for &(scenario, size, count) in ROWS {
@@ -289,7 +314,14 @@ fn compare(options: &Options) -> Result<(), String> {
         for rep in 0..options.reps {
             for i in 0..row_clients.len() {
                 let which = (i + rep) % row_clients.len();
-                let run = run_client(&options.ours, row_clients[which], scenario, size, count)?;
+                let run = run_client(
+                    &pki,
+                    &options.ours,
+                    row_clients[which],
+                    scenario,
+                    size,
+                    count,
+                )?;
                 if options.verbose {
                     eprintln!(
                         "{label} rep {rep}: {} {} (CPU {} per message)",

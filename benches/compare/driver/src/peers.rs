@@ -3,8 +3,11 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 
 use compare_proto::{Args, DONE, Scenario, Timer, idle, timed};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 
 use crate::server::client_frame;
 
@@ -17,15 +20,59 @@ fn tcp(args: &Args) -> Result<TcpStream, String> {
     Ok(tcp)
 }
 
-/// Raw TCP: reads or writes the bytes a WebSocket client would, and nothing else.
+/// The rustls client configuration of a TLS scenario: trusts the driver's test CA.
+fn tls_config(args: &Args) -> Result<Arc<rustls::ClientConfig>, String> {
+    let pem = args.ca_pem()?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        let cert = cert.map_err(|e| format!("CA: {e}"))?;
+        roots.add(cert).map_err(|e| format!("CA: {e}"))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// The name the server's certificate is checked against.
+fn server_name() -> ServerName<'static> {
+    ServerName::try_from("localhost").expect("a DNS name")
+}
+
+/// A TLS connection to the server with its handshake done (which is not timed).
+fn tls(args: &Args) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, String> {
+    let mut conn = rustls::ClientConnection::new(tls_config(args)?, server_name())
+        .map_err(|e| format!("TLS: {e}"))?;
+    let mut tcp = tcp(args)?;
+    while conn.is_handshaking() {
+        conn.complete_io(&mut tcp)
+            .map_err(|e| format!("TLS handshake: {e}"))?;
+    }
+    Ok(rustls::StreamOwned::new(conn, tcp))
+}
+
+/// Raw TCP: reads or writes the bytes a WebSocket client would, and nothing else (over TLS
+/// in a TLS scenario: then it also decrypts or encrypts them).
 pub fn raw(args: Args) -> Result<(), String> {
     if args.scenario == Scenario::Idle {
         idle(args.count, || tcp(&args).expect("connect"));
         return Ok(());
     }
-    let mut tcp = tcp(&args)?;
+    if args.scenario.is_tls() {
+        raw_over(tls(&args)?, &args);
+    } else {
+        raw_over(tcp(&args)?, &args);
+    }
+    Ok(())
+}
+
+/// [`raw`]'s work over `tcp`.
+fn raw_over(mut tcp: impl Read + Write, args: &Args) {
     let frame = client_frame(&args.payload());
-    match args.scenario {
+    match args.scenario.plain() {
         Scenario::Recv | Scenario::RecvAscii | Scenario::RecvMixed => {
             let opcode = if args.scenario.is_text() {
                 ws_frame::OpCode::Text
@@ -75,28 +122,43 @@ pub fn raw(args: Args) -> Result<(), String> {
                 }
             });
         }
-        Scenario::Idle => unreachable!("handled above"),
+        other => unreachable!("{other:?} is not plain"),
+    }
+}
+
+/// tungstenite's upgrade over `stream`.
+fn tungstenite_connect<S: Read + Write>(
+    args: &Args,
+    stream: S,
+) -> Result<tungstenite::WebSocket<S>, String> {
+    let (ws, _) =
+        tungstenite::client::client(args.url(), stream).map_err(|e| format!("handshake: {e}"))?;
+    Ok(ws)
+}
+
+/// tungstenite: `read` for messages, `send` (write and flush) or `write` + one `flush`. Over
+/// TLS it is given a rustls stream, as its `client_tls` would make.
+pub fn tungstenite(args: Args) -> Result<(), String> {
+    if args.scenario == Scenario::Idle {
+        idle(args.count, || {
+            tungstenite_connect(&args, tcp(&args).expect("connect")).expect("upgrade")
+        });
+        return Ok(());
+    }
+    if args.scenario.is_tls() {
+        tungstenite_over(tungstenite_connect(&args, tls(&args)?)?, &args);
+    } else {
+        tungstenite_over(tungstenite_connect(&args, tcp(&args)?)?, &args);
     }
     Ok(())
 }
 
-fn tungstenite_connect(args: &Args) -> Result<tungstenite::WebSocket<TcpStream>, String> {
-    let (ws, _) = tungstenite::client::client(args.url(), tcp(args)?)
-        .map_err(|e| format!("handshake: {e}"))?;
-    Ok(ws)
-}
-
-/// tungstenite: `read` for messages, `send` (write and flush) or `write` + one `flush`.
-pub fn tungstenite(args: Args) -> Result<(), String> {
-    if args.scenario == Scenario::Idle {
-        idle(args.count, || tungstenite_connect(&args).expect("connect"));
-        return Ok(());
-    }
-    let mut ws = tungstenite_connect(&args)?;
+/// [`tungstenite`]'s work over `ws`.
+fn tungstenite_over<S: Read + Write>(mut ws: tungstenite::WebSocket<S>, args: &Args) {
     // A reference-counted payload: cloning it per message copies nothing.
     let payload = tungstenite::Bytes::from(args.payload());
     let message = || tungstenite::Message::binary(payload.clone());
-    match args.scenario {
+    match args.scenario.plain() {
         Scenario::Recv | Scenario::RecvAscii | Scenario::RecvMixed => timed(|| {
             for _ in 0..args.count {
                 let m = ws.read().expect("read");
@@ -122,43 +184,53 @@ pub fn tungstenite(args: Args) -> Result<(), String> {
                 assert_eq!(ws.read().expect("echo").len(), args.size);
             }
         }),
-        Scenario::Idle => unreachable!("handled above"),
+        other => unreachable!("{other:?} is not plain"),
     }
-    Ok(())
 }
 
-/// The client half of the upgrade for fastwebsockets (whose own needs hyper): the request,
-/// then the 101 read a byte at a time so no frame after it is consumed. Not timed.
-async fn fastwebsockets_connect(args: &Args) -> Result<tokio::net::TcpStream, String> {
+/// The client half of the upgrade for fastwebsockets (whose own needs hyper) over `stream`:
+/// the request, then the 101 read a byte at a time so no frame after it is consumed. Not
+/// timed.
+async fn fastwebsockets_upgrade<S>(mut stream: S, args: &Args) -> Result<S, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", args.port))
-        .await
-        .map_err(|e| format!("connect: {e}"))?;
-    tcp.set_nodelay(true).map_err(|e| format!("nodelay: {e}"))?;
     let request = format!(
         "GET / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
         args.port
     );
-    tcp.write_all(request.as_bytes())
+    stream
+        .write_all(request.as_bytes())
         .await
         .map_err(|e| format!("upgrade: {e}"))?;
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
-        let byte = tcp.read_u8().await.map_err(|e| format!("101: {e}"))?;
+        let byte = stream.read_u8().await.map_err(|e| format!("101: {e}"))?;
         head.push(byte);
     }
     if !head.starts_with(b"HTTP/1.1 101") {
         return Err(format!("not a 101: {}", String::from_utf8_lossy(&head)));
     }
+    Ok(stream)
+}
+
+/// A tokio TCP connection to the server.
+async fn tokio_tcp(args: &Args) -> Result<tokio::net::TcpStream, String> {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", args.port))
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    tcp.set_nodelay(true).map_err(|e| format!("nodelay: {e}"))?;
     Ok(tcp)
 }
 
 /// fastwebsockets on a current-thread tokio runtime: `FragmentCollector::read_frame` for
 /// whole messages, `write_frame` per message; a batch goes through a `BufWriter` and one
-/// `flush` (fastwebsockets writes each frame at once otherwise).
+/// `flush` (fastwebsockets writes each frame at once otherwise). Over TLS it is given a
+/// tokio-rustls stream.
 pub fn fastwebsockets(args: Args) -> Result<(), String> {
-    use fastwebsockets::{FragmentCollector, Frame, OpCode, Payload, Role, WebSocket};
+    use fastwebsockets::{Role, WebSocket};
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()
@@ -166,54 +238,78 @@ pub fn fastwebsockets(args: Args) -> Result<(), String> {
     if args.scenario == Scenario::Idle {
         idle(args.count, || {
             let tcp = runtime
-                .block_on(fastwebsockets_connect(&args))
+                .block_on(async { fastwebsockets_upgrade(tokio_tcp(&args).await?, &args).await })
                 .expect("connect");
             WebSocket::after_handshake(tcp, Role::Client)
         });
         return Ok(());
     }
     runtime.block_on(async {
-        let tcp = fastwebsockets_connect(&args).await?;
-        let payload = args.payload();
-        let frame = || Frame::binary(Payload::Borrowed(&payload));
-        let timer = Timer::start();
-        match args.scenario {
-            Scenario::Recv | Scenario::RecvAscii | Scenario::RecvMixed => {
-                let mut ws = FragmentCollector::new(WebSocket::after_handshake(tcp, Role::Client));
-                for _ in 0..args.count {
-                    let message = ws.read_frame().await.expect("read");
-                    assert!(matches!(message.opcode, OpCode::Text | OpCode::Binary));
-                }
-            }
-            Scenario::Send => {
-                let mut ws = WebSocket::after_handshake(tcp, Role::Client);
-                for _ in 0..args.count {
-                    ws.write_frame(frame()).await.expect("write");
-                }
-                let done = ws.read_frame().await.expect("done");
-                assert_eq!(&*done.payload, DONE);
-            }
-            Scenario::SendBatch => {
-                let buffered = tokio::io::BufWriter::with_capacity(64 * 1024, tcp);
-                let mut ws = WebSocket::after_handshake(buffered, Role::Client);
-                for _ in 0..args.count {
-                    ws.write_frame(frame()).await.expect("write");
-                }
-                ws.flush().await.expect("flush");
-                let done = ws.read_frame().await.expect("done");
-                assert_eq!(&*done.payload, DONE);
-            }
-            Scenario::Echo => {
-                let mut ws = FragmentCollector::new(WebSocket::after_handshake(tcp, Role::Client));
-                for _ in 0..args.count {
-                    ws.write_frame(frame()).await.expect("write");
-                    let back = ws.read_frame().await.expect("echo");
-                    assert_eq!(back.payload.len(), args.size);
-                }
-            }
-            Scenario::Idle => unreachable!("handled above"),
+        let tcp = tokio_tcp(&args).await?;
+        if args.scenario.is_tls() {
+            let connector = tokio_rustls::TlsConnector::from(tls_config(&args)?);
+            let tls = connector
+                .connect(server_name(), tcp)
+                .await
+                .map_err(|e| format!("TLS handshake: {e}"))?;
+            fastwebsockets_over(fastwebsockets_upgrade(tls, &args).await?, &args).await;
+        } else {
+            fastwebsockets_over(fastwebsockets_upgrade(tcp, &args).await?, &args).await;
         }
-        timer.report();
         Ok(())
     })
+}
+
+/// [`fastwebsockets`]'s work over `stream`, once upgraded.
+async fn fastwebsockets_over<S>(stream: S, args: &Args)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use fastwebsockets::{FragmentCollector, Frame, OpCode, Payload, Role, WebSocket};
+    let payload = args.payload();
+    let frame = || Frame::binary(Payload::Borrowed(&payload));
+    let timer = Timer::start();
+    match args.scenario.plain() {
+        Scenario::Recv | Scenario::RecvAscii | Scenario::RecvMixed => {
+            let mut ws = FragmentCollector::new(WebSocket::after_handshake(stream, Role::Client));
+            for _ in 0..args.count {
+                let message = ws.read_frame().await.expect("read");
+                assert!(matches!(message.opcode, OpCode::Text | OpCode::Binary));
+            }
+        }
+        Scenario::Send => {
+            let mut ws = WebSocket::after_handshake(stream, Role::Client);
+            // A TLS stream holds what it encrypted until flushed (fastwebsockets' docs ask
+            // for a flush there); on TCP each frame is written at once.
+            let flush_each = args.scenario.is_tls();
+            for _ in 0..args.count {
+                ws.write_frame(frame()).await.expect("write");
+                if flush_each {
+                    ws.flush().await.expect("flush");
+                }
+            }
+            let done = ws.read_frame().await.expect("done");
+            assert_eq!(&*done.payload, DONE);
+        }
+        Scenario::SendBatch => {
+            let buffered = tokio::io::BufWriter::with_capacity(64 * 1024, stream);
+            let mut ws = WebSocket::after_handshake(buffered, Role::Client);
+            for _ in 0..args.count {
+                ws.write_frame(frame()).await.expect("write");
+            }
+            ws.flush().await.expect("flush");
+            let done = ws.read_frame().await.expect("done");
+            assert_eq!(&*done.payload, DONE);
+        }
+        Scenario::Echo => {
+            let mut ws = FragmentCollector::new(WebSocket::after_handshake(stream, Role::Client));
+            for _ in 0..args.count {
+                ws.write_frame(frame()).await.expect("write");
+                let back = ws.read_frame().await.expect("echo");
+                assert_eq!(back.payload.len(), args.size);
+            }
+        }
+        other => unreachable!("{other:?} is not plain"),
+    }
+    timer.report();
 }

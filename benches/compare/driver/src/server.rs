@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use compare_proto::{DONE, Scenario};
@@ -65,10 +66,20 @@ pub fn client_frame(payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Accepts one TCP connection.
+fn accept_tcp(listener: &TcpListener) -> TcpStream {
+    let (tcp, _) = listener.accept().expect("accept");
+    tcp.set_nodelay(true).expect("nodelay");
+    tcp
+}
+
 /// Accepts one connection, and answers its WebSocket upgrade unless `raw`.
 fn accept(listener: &TcpListener, raw: bool) -> TcpStream {
-    let (mut tcp, _) = listener.accept().expect("accept");
-    tcp.set_nodelay(true).expect("nodelay");
+    upgrade(accept_tcp(listener), raw)
+}
+
+/// Answers the WebSocket upgrade on `tcp` unless `raw`.
+fn upgrade<S: Read + Write>(mut tcp: S, raw: bool) -> S {
     if raw {
         return tcp;
     }
@@ -90,31 +101,43 @@ fn accept(listener: &TcpListener, raw: bool) -> TcpStream {
 }
 
 /// Reads until the client hangs up.
-fn until_eof(tcp: &mut TcpStream) {
+fn until_eof(tcp: &mut impl Read) {
     let mut sink = [0u8; 4096];
     while matches!(tcp.read(&mut sink), Ok(n) if n > 0) {}
 }
 
-/// Starts the server for one client run; returns its port and thread.
-pub fn start(scenario: Scenario, size: usize, count: usize, raw: bool) -> (u16, JoinHandle<()>) {
+/// Starts the server for one client run; returns its port and thread. A TLS scenario's
+/// connection is served over TLS with `tls`.
+pub fn start(
+    scenario: Scenario,
+    size: usize,
+    count: usize,
+    raw: bool,
+    tls: &Arc<rustls::ServerConfig>,
+) -> (u16, JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
+    let tls = Arc::clone(tls);
     let thread = std::thread::spawn(move || {
         compare_proto::pin(compare_proto::Side::Server);
-        serve(&listener, scenario, size, count, raw);
+        if scenario == Scenario::Idle {
+            let mut held: Vec<TcpStream> = (0..=count).map(|_| accept(&listener, raw)).collect();
+            for tcp in &mut held {
+                until_eof(tcp);
+            }
+        } else if scenario.is_tls() {
+            let conn = rustls::ServerConnection::new(tls).expect("TLS");
+            let stream = rustls::StreamOwned::new(conn, accept_tcp(&listener));
+            serve(upgrade(stream, raw), scenario.plain(), size, count);
+        } else {
+            serve(accept(&listener, raw), scenario, size, count);
+        }
     });
     (port, thread)
 }
 
-fn serve(listener: &TcpListener, scenario: Scenario, size: usize, count: usize, raw: bool) {
-    if scenario == Scenario::Idle {
-        let mut held: Vec<TcpStream> = (0..=count).map(|_| accept(listener, raw)).collect();
-        for tcp in &mut held {
-            until_eof(tcp);
-        }
-        return;
-    }
-    let mut tcp = accept(listener, raw);
+/// Does the server's part of `scenario` over `tcp` (upgraded unless the client is raw).
+fn serve(mut tcp: impl Read + Write, scenario: Scenario, size: usize, count: usize) {
     match scenario {
         Scenario::Recv | Scenario::RecvAscii | Scenario::RecvMixed => {
             let opcode = if scenario.is_text() {
@@ -156,7 +179,7 @@ fn serve(listener: &TcpListener, scenario: Scenario, size: usize, count: usize, 
                 tcp.write_all(&reply).expect("echo");
             }
         }
-        Scenario::Idle => unreachable!("handled above"),
+        other => unreachable!("{other:?} is served above"),
     }
     until_eof(&mut tcp);
 }

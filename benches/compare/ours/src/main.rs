@@ -2,11 +2,14 @@
 //! nothing but ws-client's default features, as a user's `Cargo.toml` builds it.
 
 use compare_proto::{Args, DONE, Scenario, client_main, idle, timed};
-use ws_client::{Config, Message, MessageRef, ProxyConfig, WebSocket};
+use ws_client::{Config, Message, MessageRef, ProxyConfig, TlsConfig, WebSocket};
 
 fn connect(args: &Args) -> Result<WebSocket, String> {
-    Config::builder()
-        .proxy(ProxyConfig::Direct)
+    let mut builder = Config::builder().proxy(ProxyConfig::Direct);
+    if args.scenario.is_tls() {
+        builder = builder.tls(TlsConfig::default().ca_pem(args.ca_pem()?));
+    }
+    builder
         .build()
         .and_then(|config| config.connect(&args.url()))
         .map_err(|e| format!("connect: {e}"))
@@ -29,7 +32,7 @@ fn run(args: Args) -> Result<(), String> {
     }
     let mut ws = connect(&args)?;
     let payload = args.payload();
-    match args.scenario {
+    match args.scenario.plain() {
         // `COMPARE_RECV_REF=1`: the borrowing receive, `recv_ref`.
         Scenario::Recv | Scenario::RecvAscii | Scenario::RecvMixed
             if std::env::var_os("COMPARE_RECV_REF").is_some() =>
@@ -73,7 +76,9 @@ fn run(args: Args) -> Result<(), String> {
                 assert_eq!(back.as_bytes().len(), payload.len());
             }
         }),
-        Scenario::Idle => unreachable!("handled above"),
+        Scenario::Idle | Scenario::RecvTls | Scenario::SendTls => {
+            unreachable!("handled above, or not plain")
+        }
     }
     Ok(())
 }

@@ -28,17 +28,23 @@ pub enum Scenario {
     /// The client opens `COUNT + 1` connections and holds them; it reports the resident
     /// memory each of the last `COUNT` added (the first warms up one-time state).
     Idle,
+    /// As `Recv`, over TLS (`wss://`; the raw client reads the TLS stream).
+    RecvTls,
+    /// As `Send`, over TLS.
+    SendTls,
 }
 
 impl Scenario {
     /// Every scenario, in report order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::Recv,
         Self::RecvAscii,
         Self::RecvMixed,
         Self::Send,
         Self::SendBatch,
         Self::Echo,
+        Self::RecvTls,
+        Self::SendTls,
         Self::Idle,
     ];
 
@@ -52,6 +58,8 @@ impl Scenario {
             Self::SendBatch => "send-batch",
             Self::Echo => "echo",
             Self::Idle => "idle",
+            Self::RecvTls => "recv-tls",
+            Self::SendTls => "send-tls",
         }
     }
 
@@ -62,7 +70,25 @@ impl Scenario {
 
     /// Whether the client receives a stream of messages.
     pub const fn is_recv(self) -> bool {
-        matches!(self, Self::Recv | Self::RecvAscii | Self::RecvMixed)
+        matches!(
+            self,
+            Self::Recv | Self::RecvAscii | Self::RecvMixed | Self::RecvTls
+        )
+    }
+
+    /// Whether the connection is TLS (`wss://`).
+    pub const fn is_tls(self) -> bool {
+        matches!(self, Self::RecvTls | Self::SendTls)
+    }
+
+    /// The scenario's work without TLS: what the server and the clients do once the
+    /// connection is open.
+    pub const fn plain(self) -> Self {
+        match self {
+            Self::RecvTls => Self::Recv,
+            Self::SendTls => Self::Send,
+            other => other,
+        }
     }
 }
 
@@ -116,9 +142,22 @@ impl Args {
         })
     }
 
-    /// The server's URL.
+    /// The server's URL (`wss://` for a TLS scenario; the certificate names `localhost`).
     pub fn url(&self) -> String {
-        format!("ws://127.0.0.1:{}/", self.port)
+        if self.scenario.is_tls() {
+            format!("wss://localhost:{}/", self.port)
+        } else {
+            format!("ws://127.0.0.1:{}/", self.port)
+        }
+    }
+
+    /// The PEM of the CA that signed the server's certificate in a TLS scenario, which the
+    /// driver passes to its clients in [`CA_PEM_VAR`].
+    ///
+    /// # Errors
+    /// When the variable is not set.
+    pub fn ca_pem(&self) -> Result<String, String> {
+        std::env::var(CA_PEM_VAR).map_err(|_| format!("{CA_PEM_VAR} is not set"))
     }
 
     /// The payload a client sends: `size` bytes.
@@ -126,6 +165,9 @@ impl Args {
         vec![7u8; self.size]
     }
 }
+
+/// The environment variable that carries the test CA's PEM to the client processes.
+pub const CA_PEM_VAR: &str = "COMPARE_CA_PEM";
 
 /// The server's answer when a send scenario has all the messages.
 pub const DONE: &[u8] = b"done";
