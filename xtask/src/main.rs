@@ -2,7 +2,7 @@
 //!
 //! | task | what it does |
 //! |---|---|
-//! | `ci` | everything a change must pass: fmt, clippy (both workspaces), feature sets, packaging, tests, the full-duplex stress gate, examples, interop, docs, the no_std build, one row of the loopback comparison, Autobahn (`--quick`), a fuzz smoke run |
+//! | `ci` | everything a change must pass: fmt, clippy (both workspaces), feature sets, packaging, tests, the full-duplex stress gate, examples, interop, docs, the no_std build, two rows of the loopback comparison (one over TLS), Autobahn (`--quick`), a fuzz smoke run |
 //! | `stress` | the stress gate alone: split halves under load over TCP and TLS for `STRESS_SECONDS` (20) |
 //! | `examples` | runs every ws-client and ws-app example that needs no outside server |
 //! | `features` | `cargo check` of ws-client with each feature set that matters (no TLS, each provider, each root source) |
@@ -70,7 +70,7 @@ fn main() -> ExitCode {
 
 fn usage() -> &'static str {
     "usage: cargo xtask <task>\n\
-     \n  ci                                   fmt, clippy, features, package, test, stress, examples, interop, doc, nostd, compare row, autobahn --quick, fuzz smoke\
+     \n  ci                                   fmt, clippy, features, package, test, stress, examples, interop, doc, nostd, two compare rows (one over TLS), autobahn --quick, fuzz smoke\
      \n  stress                               split halves under load, TCP and TLS, STRESS_SECONDS (20) in release\
      \n  examples                             run the ws-client and ws-app examples (each on its own loopback server)\
      \n  features                             check ws-client with each feature set (no TLS, ring, aws-lc-rs, roots)\
@@ -157,6 +157,7 @@ fn ci() -> Result<(), String> {
         "--reps".to_string(),
         "1".to_string(),
         "echo 1 KiB".to_string(),
+        "recv-tls 16 KiB".to_string(),
     ])?;
     autobahn::autobahn(&["--quick".to_string()])?;
     fuzz(&FuzzOptions {
