@@ -86,7 +86,8 @@ pub struct Config {
     /// the initial size, giving the memory back, once it is empty after eight reads in a row
     /// that each used less than an eighth of it (the traffic has thinned out: an idle
     /// connection holds 4 KiB). A frame larger than the buffer is still received, in
-    /// pieces. Default 128 KiB (as tungstenite; 256 KiB measured no faster on loopback).
+    /// pieces. Default 128 KiB (as tungstenite; on loopback 256 KiB measured no faster, and
+    /// 2 MiB slower, see `docs/performance.md`).
     pub read_buffer_size: usize,
     /// Take a client's unfragmented text and binary frames straight from the receive buffer,
     /// waiting for them whole when they fit, instead of running them through the frame
@@ -907,7 +908,8 @@ impl Receiver {
     }
 
     /// The frame at the front of the input, when it is one the fast path takes (client role):
-    /// a text or binary message in one unmasked frame (FIN set, no RSV bits), within both size limits, with no frame or fragmented message in progress and
+    /// a text or binary message in one unmasked frame (FIN set, no RSV bits, any length
+    /// form), within both size limits, with no frame or fragmented message in progress and
     /// whole messages delivered. Its kind, header length and payload length; its payload
     /// may not all be there yet. Anything else, and every error, is left to the decoder and
     /// the assembler: this only ever answers `None` for it.
