@@ -255,14 +255,10 @@ enum Length {
     TopBitSet,
 }
 
-/// Everything a client session reports for `wire`, fed as `feed` says (see [`trace::trace`]).
-fn session_trace(wire: &[u8], feed: Feed, limits: Limits, skip_utf8: bool) -> Vec<String> {
-    general_or_fast_trace(wire, feed, limits, skip_utf8, true)
-}
-
-/// [`session_trace`], with the receive fast path on or off. Reads go into a buffer of at
-/// most 256 bytes: frames that fit wait in it whole, larger ones stream through.
-fn general_or_fast_trace(
+/// Everything a client session reports for `wire`, fed as `feed` says (see [`trace::trace`]),
+/// with the receive fast path on or off. Reads go into a buffer of at most 256 bytes: frames
+/// that fit wait in it whole, larger ones stream through.
+fn session_trace(
     wire: &[u8],
     feed: Feed,
     limits: Limits,
@@ -302,9 +298,9 @@ proptest! {
             .max_frame_size(max_frame)
             .max_message_size(max_message)
             .max_fragments(max_fragments);
-        let general = general_or_fast_trace(&wire, Feed::Copied(1), limits, skip_utf8, false);
+        let general = session_trace(&wire, Feed::Copied(1), limits, skip_utf8, false);
         for feed in [Feed::Copied(0), Feed::Copied(1), Feed::Read(1), Feed::Read(7), Feed::Read(100)] {
-            let fast = session_trace(&wire, feed, limits, skip_utf8);
+            let fast = session_trace(&wire, feed, limits, skip_utf8, true);
             prop_assert_eq!(&general, &fast, "{:?}", feed);
         }
     }

@@ -421,6 +421,20 @@ impl<S: ProxyStream> Exchange<'_, S> {
         self.deadline.remaining().map_err(|e| self.fail(step, e))
     }
 
+    /// The target's addresses, looked up here for plain SOCKS4 and SOCKS5 (which take an
+    /// address, not a name) within the time left of the exchange. A lookup that runs out of
+    /// time names the exchange's own limit, as every other step of it does.
+    fn resolve_target(&mut self, host: &str, port: u16) -> Result<Vec<SocketAddr>, Error> {
+        let step = "resolving the target";
+        match resolve(host, port, self.time_left(step)?) {
+            Err(Error::Timeout { operation, limit }) => Err(Error::Timeout {
+                operation: format!("{operation} for proxy {}", self.proxy.address()),
+                limit: self.deadline.timeout().unwrap_or(limit),
+            }),
+            other => other,
+        }
+    }
+
     /// Gives the stream the time left for its next call.
     fn arm(&mut self, step: &'static str) -> Result<(), Error> {
         let left = self.time_left(step)?;
@@ -526,7 +540,8 @@ impl<S: ProxyStream> Exchange<'_, S> {
             (Ok(ip), _) => Target::Ip(ip),
             (Err(_), ProxyKind::Socks4a) => Target::Domain(host),
             (Err(_), _) => {
-                resolved = resolve(host, port, self.time_left("resolving the target")?)?
+                resolved = self
+                    .resolve_target(host, port)?
                     .into_iter()
                     .find(SocketAddr::is_ipv4)
                     .ok_or_else(|| {
@@ -588,9 +603,7 @@ impl<S: ProxyStream> Exchange<'_, S> {
             (Ok(ip), _) => Target::Ip(ip),
             (Err(_), ProxyKind::Socks5h) => Target::Domain(host),
             (Err(_), _) => {
-                let first = resolve(host, port, self.time_left("resolving the target")?)?
-                    .into_iter()
-                    .next();
+                let first = self.resolve_target(host, port)?.into_iter().next();
                 Target::Ip(first.ok_or_else(|| no_addresses(host))?.ip())
             }
         };
