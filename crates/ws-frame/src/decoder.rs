@@ -209,6 +209,13 @@ impl Decoder {
         self.frame.is_some()
     }
 
+    /// Payload bytes of the frame in progress still to come (0 between frames): every byte
+    /// given to [`decode`](Self::decode) up to that many is payload.
+    pub(crate) fn frame_remaining(&self) -> u64 {
+        self.frame
+            .map_or(0, |(header, received)| header.payload_len - received)
+    }
+
     /// Decodes the next chunk from the start of `buf`, unmasking its payload in place.
     ///
     /// Returns `Ok(None)` when `buf` holds nothing new to hand out (an incomplete header, an

@@ -1,6 +1,7 @@
 //! Message assembly: data frames in, whole messages (or fragments) out (RFC 6455 §5.4).
 
 use alloc::vec::Vec;
+use core::ops::Range;
 
 use crate::decoder::FrameChunk;
 use crate::error::Error;
@@ -82,7 +83,7 @@ pub struct MessageAssembler {
     validate_utf8: bool,
     max_message_size: u64,
     max_fragments: u64,
-    buf: Vec<u8>,
+    buf: MessageBuf,
     /// Set after a `Buffered` item was handed out: clear `buf` on the next push.
     delivered: bool,
     kind: Option<MessageKind>,
@@ -112,7 +113,10 @@ impl MessageAssembler {
             validate_utf8,
             max_message_size,
             max_fragments: u64::MAX,
-            buf: Vec::new(),
+            buf: MessageBuf {
+                bytes: Vec::new(),
+                filled: 0,
+            },
             delivered: false,
             kind: None,
             size: 0,
@@ -134,7 +138,7 @@ impl MessageAssembler {
     /// The payload of the last item returned with [`Source::Buffered`].
     #[must_use]
     pub fn buffered(&self) -> &[u8] {
-        &self.buf
+        self.buf.message()
     }
 
     /// Switches between whole messages and per-frame items. Between messages this is always
@@ -147,7 +151,7 @@ impl MessageAssembler {
     /// Hands over the payload of the last [`Source::Buffered`] item instead of copying it;
     /// the assembler starts a fresh buffer for the next message.
     pub fn take_buffered(&mut self) -> Vec<u8> {
-        core::mem::take(&mut self.buf)
+        self.buf.take()
     }
 
     /// Takes in one data-frame chunk (`data` is its unmasked payload) and returns the message
@@ -170,7 +174,7 @@ impl MessageAssembler {
         extension: Option<&mut (dyn Extension + Send)>,
     ) -> Result<Option<Assembled>, Error> {
         if self.delivered {
-            self.buf.clear();
+            self.buf.filled = 0;
             self.delivered = false;
         }
         let header = &chunk.header;
@@ -186,41 +190,103 @@ impl MessageAssembler {
             }
         }
         let kind = self.kind.ok_or(Error::UnexpectedContinuation)?;
-        let whole = chunk.is_first && chunk.is_last && self.buf.is_empty();
         let ends_message = chunk.is_last && header.fin;
-        let check_text = kind == MessageKind::Text && self.validate_utf8;
-        // A whole message in one chunk is validated once by the caller's `&str` conversion.
-        let deferred = check_text && whole && ends_message && self.delivery == Delivery::Messages;
-        if check_text && !deferred {
-            self.utf8.feed(data)?;
+        let item_done = match self.delivery {
+            Delivery::Messages => ends_message,
+            Delivery::Fragments => chunk.is_last,
+        };
+        if item_done && chunk.is_first && chunk.is_last && self.buf.filled == 0 {
+            // The whole item in one chunk: handed out where it is, never copied. A whole
+            // message is validated once by the caller's `&str` conversion.
+            let check_text = kind == MessageKind::Text && self.validate_utf8;
+            let deferred = check_text && ends_message && self.delivery == Delivery::Messages;
+            if check_text && !deferred {
+                self.utf8.feed(data)?;
+                if ends_message {
+                    self.utf8.finish()?;
+                }
+            }
+            let (_, rest_only) = self.end_chunk(kind, chunk.is_last, ends_message);
+            return Ok(Some(Assembled {
+                kind,
+                opcode: header.opcode,
+                fin: header.fin,
+                source: Source::Chunk,
+                needs_utf8_check: deferred || rest_only,
+            }));
+        }
+        if chunk.is_first && self.buf.filled == 0 {
+            // One allocation for a message whose first frame announces its size, up to a
+            // cap: the header's word is not worth more memory than that.
+            let announced = header.payload_len.min(RESERVE_CAP);
+            self.buf.reserve(usize::try_from(announced).unwrap_or(0));
+        }
+        self.buf.place(data);
+        self.take_placed(chunk, data.len())
+    }
+
+    /// Whether the chunks of the frame in progress are copied into the message buffer (a
+    /// whole message is delivered and no extension decodes it), so that they may be read
+    /// straight into it: see [`room`](Self::room).
+    pub(crate) fn buffers_frame(&self) -> bool {
+        self.kind.is_some() && !self.encoded && self.delivery == Delivery::Messages
+    }
+
+    /// Room for `n` payload bytes right after the message so far, to read the frame in
+    /// progress into without a copy ([`buffers_frame`](Self::buffers_frame) must hold),
+    /// lent out with the buffer so that it can be read into while the assembler is not
+    /// borrowed: the buffer and where the room is in it. Give the buffer back with
+    /// [`restore_buffer`](Self::restore_buffer) and what was read with
+    /// [`push_placed`](Self::push_placed); the rest of the room is not part of the message.
+    /// The room is zeroed only where no earlier message has been, so a connection that
+    /// keeps receiving large messages writes no zeros.
+    pub(crate) fn lend_room(&mut self, n: usize) -> (Vec<u8>, Range<usize>) {
+        self.buf.room(n);
+        let room = self.buf.filled..self.buf.filled + n;
+        (core::mem::take(&mut self.buf.bytes), room)
+    }
+
+    /// Gives back the buffer [`lend_room`](Self::lend_room) took.
+    pub(crate) fn restore_buffer(&mut self, bytes: Vec<u8>) {
+        self.buf.bytes = bytes;
+    }
+
+    /// The room [`lend_room`](Self::lend_room) offers, borrowed in place.
+    pub(crate) fn room(&mut self, n: usize) -> &mut [u8] {
+        self.buf.room(n)
+    }
+
+    /// Takes in a chunk of the frame in progress whose payload, unmasked, was read into the
+    /// start of [`room`](Self::room): the same as [`push`](Self::push) with those bytes.
+    pub(crate) fn push_placed(&mut self, chunk: &FrameChunk) -> Result<Option<Assembled>, Error> {
+        self.take_placed(chunk, chunk.payload.len())
+    }
+
+    /// Makes the `n` bytes placed after the message (a chunk of a frame that is not its
+    /// message's or fragment's only chunk) part of it: checks their UTF-8 as it arrives and
+    /// hands out the item they complete.
+    fn take_placed(&mut self, chunk: &FrameChunk, n: usize) -> Result<Option<Assembled>, Error> {
+        let kind = self.kind.ok_or(Error::UnexpectedContinuation)?;
+        let header = &chunk.header;
+        let ends_message = chunk.is_last && header.fin;
+        if kind == MessageKind::Text && self.validate_utf8 {
+            self.utf8.feed(self.buf.placed(n))?;
             if ends_message {
                 self.utf8.finish()?;
             }
         }
+        self.buf.filled += n;
         let (item_done, rest_only) = self.end_chunk(kind, chunk.is_last, ends_message);
         if !item_done {
-            if chunk.is_first && self.buf.is_empty() {
-                // One allocation for a message whose first frame announces its size, up to a
-                // cap: the header's word is not worth more memory than that.
-                let announced = header.payload_len.min(RESERVE_CAP);
-                self.buf.reserve(usize::try_from(announced).unwrap_or(0));
-            }
-            self.buf.extend_from_slice(data);
             return Ok(None);
         }
-        let source = if whole {
-            Source::Chunk
-        } else {
-            self.buf.extend_from_slice(data);
-            self.delivered = true;
-            Source::Buffered
-        };
+        self.delivered = true;
         Ok(Some(Assembled {
             kind,
             opcode: header.opcode,
             fin: header.fin,
-            source,
-            needs_utf8_check: deferred || rest_only,
+            source: Source::Buffered,
+            needs_utf8_check: rest_only,
         }))
     }
 
@@ -235,9 +301,9 @@ impl MessageAssembler {
         let header = &chunk.header;
         let ends_message = chunk.is_last && header.fin;
         let limit = usize::try_from(self.max_message_size).unwrap_or(usize::MAX);
-        let before = self.buf.len();
-        extension
-            .decode(data, ends_message, &mut self.buf, limit)
+        let before = self.buf.filled;
+        self.buf
+            .with_vec(|buf| extension.decode(data, ends_message, buf, limit))
             .map_err(|e| match e {
                 ExtensionError::InvalidData => Error::InvalidExtensionData,
                 ExtensionError::TooLarge => Error::MessageTooLarge {
@@ -246,7 +312,7 @@ impl MessageAssembler {
                 },
             })?;
         if kind == MessageKind::Text && self.validate_utf8 {
-            self.utf8.feed(&self.buf[before..])?;
+            self.utf8.feed(&self.buf.message()[before..])?;
             if ends_message {
                 self.utf8.finish()?;
             }
@@ -331,5 +397,69 @@ impl MessageAssembler {
             }
         }
         Ok(())
+    }
+}
+
+/// The assembler's message buffer: `bytes[..filled]` is the message so far. Bytes after it
+/// are room kept from earlier messages, already initialized, so that reading a frame straight
+/// into the buffer ([`MessageAssembler::room`]) does not write zeros over it first.
+#[derive(Clone, Debug)]
+struct MessageBuf {
+    bytes: Vec<u8>,
+    filled: usize,
+}
+
+impl MessageBuf {
+    fn message(&self) -> &[u8] {
+        // `bytes` is empty while lent out by `lend_room`.
+        &self.bytes[..self.filled.min(self.bytes.len())]
+    }
+
+    /// Makes sure `more` bytes after the message fit without reallocating.
+    fn reserve(&mut self, more: usize) {
+        let needed = self.filled.saturating_add(more);
+        if needed > self.bytes.capacity() {
+            self.bytes.reserve(needed - self.bytes.len());
+        }
+    }
+
+    /// `n` bytes of room after the message.
+    fn room(&mut self, n: usize) -> &mut [u8] {
+        let end = self.filled + n;
+        if self.bytes.len() < end {
+            self.bytes.resize(end, 0);
+        }
+        &mut self.bytes[self.filled..end]
+    }
+
+    /// Writes `data` right after the message, without making it part of it; writing only
+    /// once where the buffer was never initialized.
+    fn place(&mut self, data: &[u8]) {
+        let initialized = (self.bytes.len() - self.filled).min(data.len());
+        let (over, beyond) = data.split_at(initialized);
+        self.bytes[self.filled..self.filled + initialized].copy_from_slice(over);
+        // Non-empty only when `over` reached the end of `bytes`.
+        self.bytes.extend_from_slice(beyond);
+    }
+
+    /// The `n` bytes after the message: what was placed or read there.
+    fn placed(&self, n: usize) -> &[u8] {
+        &self.bytes[self.filled..self.filled + n]
+    }
+
+    /// Runs `f` on the buffer as a `Vec` holding exactly the message, for code that appends
+    /// to one; what it appended becomes part of the message.
+    fn with_vec<R>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        self.bytes.truncate(self.filled);
+        let result = f(&mut self.bytes);
+        self.filled = self.bytes.len();
+        result
+    }
+
+    /// Hands the message over; the buffer starts afresh.
+    fn take(&mut self) -> Vec<u8> {
+        self.bytes.truncate(self.filled);
+        self.filled = 0;
+        core::mem::take(&mut self.bytes)
     }
 }

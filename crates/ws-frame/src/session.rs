@@ -47,6 +47,12 @@ impl MaskKeySource for NoMask {
 /// short read in a stream (the reader caught up with the sender) is not the end of it.
 const SMALL_READS_BEFORE_SHRINK: u8 = 8;
 
+/// The least of a frame's payload still to come, when nothing else waits in the receive buffer,
+/// that the session reads straight into the message buffer instead (when the receive buffer
+/// is smaller, its size), and the least it offers for one such read (see
+/// `Receiver::direct_read`).
+const DIRECT_READ_MIN: usize = 64 << 10;
+
 /// The size a session's receive buffer starts at, and returns to when the traffic thins
 /// out (see [`Config::read_buffer_size`]).
 pub const INITIAL_READ_BUFFER: usize = 4 << 10;
@@ -288,6 +294,12 @@ struct Receiver {
     polled_delivery: Delivery,
     /// One more than the largest payload [`Receiver::whole_data_frame`] takes.
     fast_path_below: u64,
+    /// The room the last [`Session::input_buffer`] offered in the message buffer instead
+    /// of the receive buffer (see [`Receiver::direct_read`]); 0 when it offered the latter.
+    direct_offered: usize,
+    /// Bytes read into the message buffer's room and not decoded yet: they come before
+    /// anything in the receive buffer.
+    direct_pending: usize,
 }
 
 /// The sending half of a session's state: the output buffer, keys and the close state.
@@ -307,17 +319,25 @@ struct Transmitter<K> {
 
 /// A [`Session`]'s receive buffer, lent by [`Session::lend_input`] to be read into without
 /// borrowing the session, and given back with [`Session::restore_input`].
+///
+/// While a frame too large for the receive buffer is arriving, the loan is the buffer the
+/// message is assembled in instead, with room for the rest of the frame: its payload is then
+/// read where it ends up, not copied there from the receive buffer.
 #[derive(Debug)]
 pub struct InputLoan {
     input: Vec<u8>,
     start: usize,
     end: usize,
+    /// The end of the room.
+    limit: usize,
+    /// `input` is the message buffer (see [`Receiver::direct_read`]).
+    direct: bool,
 }
 
 impl InputLoan {
     /// Free space to read received bytes into; never empty.
     pub fn room(&mut self) -> &mut [u8] {
-        &mut self.input[self.end..]
+        &mut self.input[self.end..self.limit]
     }
 }
 
@@ -374,6 +394,8 @@ impl<K: MaskKeySource> Session<K> {
                 current: None,
                 polled_delivery: config.delivery,
                 fast_path_below: Receiver::fast_path_below(role, &config),
+                direct_offered: 0,
+                direct_pending: 0,
             },
             tx: Transmitter {
                 role,
@@ -434,10 +456,20 @@ impl<K: MaskKeySource> Session<K> {
 
     /// Free space to read received bytes into; report how many were read with
     /// [`commit_input`](Self::commit_input). Compacts the buffer first when needed, so the
-    /// slice is never empty.
+    /// slice is never empty. While a frame too large for the receive buffer is arriving,
+    /// the space is in the buffer its message is assembled in, and at most the rest of the
+    /// frame: its payload is read where it ends up instead of being copied there.
     pub fn input_buffer(&mut self) -> &mut [u8] {
+        let finished = self.input_finished();
         let rx = &mut self.rx;
         rx.current = None;
+        rx.direct_offered = 0;
+        if !finished {
+            if let Some(n) = rx.direct_read() {
+                rx.direct_offered = n;
+                return rx.assembler.room(n);
+            }
+        }
         rx.adapt_size();
         let needed = rx.awaited_frame().map_or(1, |frame| frame.missing);
         rx.make_room(needed);
@@ -450,9 +482,14 @@ impl<K: MaskKeySource> Session<K> {
     pub fn commit_input(&mut self, n: usize) {
         let rx = &mut self.rx;
         rx.current = None;
-        let n = n.min(rx.input.len() - rx.end);
-        rx.end += n;
-        rx.last_read = n;
+        if rx.direct_offered > 0 {
+            rx.direct_pending = n.min(rx.direct_offered);
+            rx.direct_offered = 0;
+        } else {
+            let n = n.min(rx.input.len() - rx.end);
+            rx.end += n;
+            rx.last_read = n;
+        }
         self.discard_input_if_finished();
     }
 
@@ -470,14 +507,28 @@ impl<K: MaskKeySource> Session<K> {
     pub fn lend_input(&mut self) -> InputLoan {
         self.input_buffer();
         let rx = &mut self.rx;
+        rx.loans = rx.loans.saturating_add(1);
+        if rx.direct_offered > 0 {
+            let (input, room) = rx.assembler.lend_room(rx.direct_offered);
+            rx.direct_offered = 0;
+            return InputLoan {
+                input,
+                start: 0,
+                end: room.start,
+                limit: room.end,
+                direct: true,
+            };
+        }
+        let input = core::mem::take(&mut rx.input);
         let loan = InputLoan {
-            input: core::mem::take(&mut rx.input),
             start: rx.start,
             end: rx.end,
+            limit: input.len(),
+            direct: false,
+            input,
         };
         rx.start = 0;
         rx.end = 0;
-        rx.loans = rx.loans.saturating_add(1);
         loan
     }
 
@@ -488,6 +539,13 @@ impl<K: MaskKeySource> Session<K> {
         let rx = &mut self.rx;
         rx.current = None;
         rx.loans = rx.loans.saturating_sub(1);
+        if loan.direct {
+            // Bytes fed in the meantime stayed in the receive buffer, after these.
+            rx.direct_pending = n.min(loan.limit - loan.end);
+            rx.assembler.restore_buffer(loan.input);
+            self.discard_input_if_finished();
+            return;
+        }
         let fed = core::mem::replace(&mut rx.input, loan.input);
         let fed_bytes = rx.start..rx.end;
         rx.start = loan.start;
@@ -520,6 +578,7 @@ impl<K: MaskKeySource> Session<K> {
         if self.input_finished() {
             self.rx.start = 0;
             self.rx.end = 0;
+            self.rx.direct_pending = 0;
         }
     }
 
@@ -671,6 +730,17 @@ impl<K: MaskKeySource> Session<K> {
         loop {
             if self.input_finished() || self.rx.loans > 0 {
                 return Ok(None);
+            }
+            let rx = &mut self.rx;
+            if rx.direct_pending > 0 {
+                // Payload read straight into the message buffer: decoded (unmasked) in place.
+                let n = core::mem::take(&mut rx.direct_pending);
+                if let Some(chunk) = rx.decoder.decode(rx.assembler.room(n))? {
+                    if let Some(item) = rx.assembler.push_placed(&chunk)? {
+                        return Ok(Some(Ready::Data(item, 0..0)));
+                    }
+                }
+                continue;
             }
             if let Some(ready) = self.rx.whole_data_frame() {
                 return Ok(Some(ready));
@@ -1042,6 +1112,30 @@ impl Receiver {
             .max_frame_size
             .min(limits.max_message_size)
             .saturating_add(1)
+    }
+
+    /// How many bytes the next read goes straight into the message buffer, if it does:
+    /// when a data frame too large to wait whole in the receive buffer is being copied into
+    /// the message buffer chunk by chunk, at least [`DIRECT_READ_MIN`] of it (or the receive
+    /// buffer's size) is still to come, and nothing waits in the receive buffer, the rest of
+    /// its payload is read where it would be copied to. At most the rest of the frame, so no
+    /// byte of what follows is read there, and at most as much as the message already holds
+    /// (or `DIRECT_READ_MIN`), so the memory grows with the data that comes, not with the
+    /// length a header claims.
+    fn direct_read(&self) -> Option<usize> {
+        if self.start != self.end
+            || self.loans > 0
+            || self.direct_pending > 0
+            || !self.assembler.buffers_frame()
+        {
+            return None;
+        }
+        let remaining = self.decoder.frame_remaining();
+        if remaining == 0 || remaining < DIRECT_READ_MIN.min(self.input.len()) as u64 {
+            return None;
+        }
+        let most = self.assembler.buffered().len().max(DIRECT_READ_MIN);
+        Some(usize::try_from(remaining).map_or(most, |rest| rest.min(most)))
     }
 
     /// The receive buffer's first size.

@@ -167,6 +167,7 @@ proptest! {
         ),
         chunk in 1usize..500,
         seed: u32,
+        read: bool,
     ) {
         let mut state = seed;
         let mut client = Session::client(Config::default().read_buffer_size(256), move || {
@@ -183,7 +184,16 @@ proptest! {
         }
         let wire = client.pending_output().to_vec();
         let mut got = Vec::new();
-        for piece in wire.chunks(chunk) {
+        for mut piece in wire.chunks(chunk) {
+            if read {
+                // Into the buffer the session offers: frames larger than it are read
+                // straight into the message buffer, and unmasked there.
+                let room = server.input_buffer();
+                let n = room.len().min(piece.len());
+                room[..n].copy_from_slice(&piece[..n]);
+                server.commit_input(n);
+                piece = &piece[n..];
+            }
             server.receive_data(piece);
             while let Some(event) = server.next_event().unwrap() {
                 got.push(match event {

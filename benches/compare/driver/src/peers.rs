@@ -83,6 +83,29 @@ fn raw_over(mut tcp: impl Read + Write, args: &Args) {
                 opcode,
                 &crate::server::payload(args.scenario, args.size),
             );
+            // `COMPARE_RAW_WHOLE=1`: each message read whole into one buffer, as a client
+            // that hands messages out in one piece must at least do (`=fresh`: a new buffer
+            // for each, as an owned message is).
+            match std::env::var("COMPARE_RAW_WHOLE").as_deref() {
+                Ok("fresh") => {
+                    return timed(|| {
+                        for _ in 0..args.count {
+                            let mut whole = vec![0u8; one.len()];
+                            tcp.read_exact(&mut whole).expect("read");
+                            std::hint::black_box(whole);
+                        }
+                    });
+                }
+                Ok(_) => {
+                    let mut whole = vec![0u8; one.len()];
+                    return timed(|| {
+                        for _ in 0..args.count {
+                            tcp.read_exact(&mut whole).expect("read");
+                        }
+                    });
+                }
+                Err(_) => {}
+            }
             let total = one.len() * args.count;
             let mut buf = vec![0u8; RAW_READ];
             timed(|| {
