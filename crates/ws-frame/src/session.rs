@@ -92,7 +92,8 @@ pub struct Config {
     /// the initial size, giving the memory back, once it is empty after eight reads in a row
     /// that each used less than an eighth of it (the traffic has thinned out: an idle
     /// connection holds 4 KiB). A frame larger than the buffer is still received, in
-    /// pieces. Default 128 KiB (as tungstenite; on loopback 256 KiB measured no faster, and
+    /// pieces: read straight into the buffer its message is assembled in, once it is under
+    /// way (see [`Session::input_buffer`]). Default 128 KiB (as tungstenite; on loopback 256 KiB measured no faster, and
     /// 2 MiB slower, see `docs/performance.md`).
     pub read_buffer_size: usize,
     /// Take a client's unfragmented text and binary frames straight from the receive buffer,

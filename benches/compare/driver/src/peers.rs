@@ -117,6 +117,26 @@ fn raw_over(mut tcp: impl Read + Write, args: &Args) {
                 }
             });
         }
+        // `COMPARE_RAW_MASK=1`: each message copied and masked before it is written, the
+        // least a client must do (RFC 6455 §5.3), with a key that changes per message.
+        Scenario::Send if std::env::var_os("COMPARE_RAW_MASK").is_some() => {
+            let payload = args.payload();
+            let head = frame.len() - payload.len();
+            let mut out = Vec::with_capacity(frame.len());
+            timed(|| {
+                for n in 0..args.count as u32 {
+                    let key = n.to_le_bytes();
+                    out.clear();
+                    out.extend_from_slice(&frame[..head - 4]);
+                    out.extend_from_slice(&key);
+                    out.extend_from_slice(&payload);
+                    ws_frame::apply_mask(&mut out[head..], key, 0);
+                    tcp.write_all(&out).expect("write");
+                }
+                let mut done = [0u8; 2 + DONE.len()];
+                tcp.read_exact(&mut done).expect("done");
+            });
+        }
         Scenario::Send => timed(|| {
             for _ in 0..args.count {
                 tcp.write_all(&frame).expect("write");
