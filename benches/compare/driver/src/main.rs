@@ -13,6 +13,10 @@
 //! repetition to the next, each in its own process against a fresh server thread of this
 //! process. A row reports ws-client's median rate and, per peer, the median of the
 //! per-repetition ratios (ws-client ÷ peer) with their minimum and maximum: the spread.
+//! Raw TCP does no WebSocket work, so the receive and per-message send rows also run the
+//! raw floor (`raw-floor`): raw TCP doing only what a client cannot avoid and raw TCP skips
+//! (reading each message whole into one buffer; copying and masking each payload), the
+//! limit a WebSocket client can reach in that row.
 //! The idle row reports resident memory per open connection instead (lower is better).
 //! With two CPUs or more, every client process runs on the first CPU and the server thread
 //! on the second (`compare_proto::pin`). The TLS rows (`recv-tls`, `send-tls`) serve with a
@@ -38,14 +42,18 @@ fn clients(scenario: Scenario) -> Vec<&'static str> {
     if scenario.is_recv() {
         clients.insert(1, "ws-client-ref");
     }
+    if peers::floor_rows(scenario) {
+        clients.insert(clients.len() - 2, "raw-floor");
+    }
     if scenario == Scenario::Idle {
         clients.insert(1, "ws-client-split");
     }
     clients
 }
 
-/// The peers a row compares with (the clients that are not ws-client).
-const PEERS: [&str; 3] = ["raw", "tungstenite", "fastwebsockets"];
+/// The peers a row compares with (the clients that are not ws-client); `raw-floor` only runs
+/// in [`peers::floor_rows`].
+const PEERS: [&str; 4] = ["raw", "raw-floor", "tungstenite", "fastwebsockets"];
 
 /// A client run that takes longer than this is a hang: it is killed and the run fails.
 const WATCHDOG: Duration = Duration::from_secs(120);
@@ -135,7 +143,8 @@ fn run_client(
     size: usize,
     count: usize,
 ) -> Result<Run, String> {
-    let (port, server) = server::start(scenario, size, count, client == "raw", &pki.server);
+    let raw = client.starts_with("raw");
+    let (port, server) = server::start(scenario, size, count, raw, &pki.server);
     let args = [
         scenario.name().to_string(),
         size.to_string(),
@@ -223,6 +232,10 @@ fn cell(
     ratio: impl Fn(f64, f64) -> f64,
     show: impl Fn(f64) -> String,
 ) -> String {
+    if theirs.is_empty() {
+        // The peer does not run in this row.
+        return "–".to_string();
+    }
     let mut ratios: Vec<f64> = ours
         .iter()
         .zip(theirs)
@@ -296,9 +309,9 @@ fn compare(options: &Options) -> Result<(), String> {
         options.reps
     );
     println!(
-        "| scenario | size | ws-client msg/s | vs raw TCP | vs tungstenite | vs fastwebsockets |"
+        "| scenario | size | ws-client msg/s | vs raw TCP | vs raw floor | vs tungstenite | vs fastwebsockets |"
     );
-    println!("|---|---|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|");
     let pki = Pki::new();
     let mut idle_rows = Vec::new();
     let mut cpu_rows = Vec::new();
@@ -383,9 +396,9 @@ fn compare(options: &Options) -> Result<(), String> {
              above 1 ws-client uses less):\n"
         );
         println!(
-            "| scenario | size | ws-client CPU/msg | vs raw TCP | vs tungstenite | vs fastwebsockets |"
+            "| scenario | size | ws-client CPU/msg | vs raw TCP | vs raw floor | vs tungstenite | vs fastwebsockets |"
         );
-        println!("|---|---|---:|---:|---:|---:|");
+        println!("|---|---|---:|---:|---:|---:|---:|");
         for row in &cpu_rows {
             println!("{row}");
         }
@@ -414,6 +427,7 @@ fn main() {
         let name = args.get(2).cloned().unwrap_or_default();
         let client: fn(compare_proto::Args) -> Result<(), String> = match name.as_str() {
             "raw" => peers::raw,
+            "raw-floor" => peers::raw_floor,
             "tungstenite" => peers::tungstenite,
             "fastwebsockets" => peers::fastwebsockets,
             other => {

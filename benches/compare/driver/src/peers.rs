@@ -61,16 +61,38 @@ pub fn raw(args: Args) -> Result<(), String> {
         idle(args.count, || tcp(&args).expect("connect"));
         return Ok(());
     }
+    raw_with(&args, false)
+}
+
+/// Raw TCP doing the least a WebSocket client cannot avoid and raw TCP skips (see
+/// [`floor_rows`]): receiving, each message read whole into one buffer, as a client that
+/// hands messages out in one piece must at least do; sending, each payload copied and
+/// masked with a key that changes per message before it is written (RFC 6455 §5.3).
+pub fn raw_floor(args: Args) -> Result<(), String> {
+    raw_with(&args, true)
+}
+
+/// Whether `scenario` has a raw floor ([`raw_floor`]): the receive and the per-message send
+/// rows.
+pub const fn floor_rows(scenario: Scenario) -> bool {
+    matches!(
+        scenario.plain(),
+        Scenario::Recv | Scenario::RecvAscii | Scenario::RecvMixed | Scenario::Send
+    )
+}
+
+/// [`raw`] or [`raw_floor`] over TCP or TLS, as the scenario says.
+fn raw_with(args: &Args, floor: bool) -> Result<(), String> {
     if args.scenario.is_tls() {
-        raw_over(tls(&args)?, &args);
+        raw_over(tls(args)?, args, floor);
     } else {
-        raw_over(tcp(&args)?, &args);
+        raw_over(tcp(args)?, args, floor);
     }
     Ok(())
 }
 
-/// [`raw`]'s work over `tcp`.
-fn raw_over(mut tcp: impl Read + Write, args: &Args) {
+/// [`raw`]'s work over `tcp`, or with `floor` [`raw_floor`]'s.
+fn raw_over(mut tcp: impl Read + Write, args: &Args, floor: bool) {
     let frame = client_frame(&args.payload());
     match args.scenario.plain() {
         Scenario::Recv | Scenario::RecvAscii | Scenario::RecvMixed => {
@@ -83,28 +105,13 @@ fn raw_over(mut tcp: impl Read + Write, args: &Args) {
                 opcode,
                 &crate::server::payload(args.scenario, args.size),
             );
-            // `COMPARE_RAW_WHOLE=1`: each message read whole into one buffer, as a client
-            // that hands messages out in one piece must at least do (`=fresh`: a new buffer
-            // for each, as an owned message is).
-            match std::env::var("COMPARE_RAW_WHOLE").as_deref() {
-                Ok("fresh") => {
-                    return timed(|| {
-                        for _ in 0..args.count {
-                            let mut whole = vec![0u8; one.len()];
-                            tcp.read_exact(&mut whole).expect("read");
-                            std::hint::black_box(whole);
-                        }
-                    });
-                }
-                Ok(_) => {
-                    let mut whole = vec![0u8; one.len()];
-                    return timed(|| {
-                        for _ in 0..args.count {
-                            tcp.read_exact(&mut whole).expect("read");
-                        }
-                    });
-                }
-                Err(_) => {}
+            if floor {
+                let mut whole = vec![0u8; one.len()];
+                return timed(|| {
+                    for _ in 0..args.count {
+                        tcp.read_exact(&mut whole).expect("read");
+                    }
+                });
             }
             let total = one.len() * args.count;
             let mut buf = vec![0u8; RAW_READ];
@@ -117,9 +124,7 @@ fn raw_over(mut tcp: impl Read + Write, args: &Args) {
                 }
             });
         }
-        // `COMPARE_RAW_MASK=1`: each message copied and masked before it is written, the
-        // least a client must do (RFC 6455 §5.3), with a key that changes per message.
-        Scenario::Send if std::env::var_os("COMPARE_RAW_MASK").is_some() => {
+        Scenario::Send if floor => {
             let payload = args.payload();
             let head = frame.len() - payload.len();
             let mut out = Vec::with_capacity(frame.len());
