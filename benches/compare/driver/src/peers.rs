@@ -66,8 +66,9 @@ pub fn raw(args: Args) -> Result<(), String> {
 
 /// Raw TCP doing the least a WebSocket client cannot avoid and raw TCP skips (see
 /// [`floor_rows`]): receiving, each message read whole into one buffer, as a client that
-/// hands messages out in one piece must at least do; sending, each payload copied and
-/// masked with a key that changes per message before it is written (RFC 6455 §5.3).
+/// hands messages out in one piece must at least do, and text checked with `simdutf8`
+/// (§8.1); sending, each payload copied and masked with a key that changes per message
+/// before it is written (§5.3).
 pub fn raw_floor(args: Args) -> Result<(), String> {
     raw_with(&args, true)
 }
@@ -101,15 +102,18 @@ fn raw_over(mut tcp: impl Read + Write, args: &Args, floor: bool) {
             } else {
                 ws_frame::OpCode::Binary
             };
-            let one = crate::server::server_frame(
-                opcode,
-                &crate::server::payload(args.scenario, args.size),
-            );
+            let payload = crate::server::payload(args.scenario, args.size);
+            let one = crate::server::server_frame(opcode, &payload);
             if floor {
                 let mut whole = vec![0u8; one.len()];
+                let text = args.scenario.is_text();
+                let head = one.len() - payload.len();
                 return timed(|| {
                     for _ in 0..args.count {
                         tcp.read_exact(&mut whole).expect("read");
+                        if text {
+                            simdutf8::basic::from_utf8(&whole[head..]).expect("text");
+                        }
                     }
                 });
             }
