@@ -13,10 +13,11 @@
 //! repetition to the next, each in its own process against a fresh server thread of this
 //! process. A row reports ws-client's median rate and, per peer, the median of the
 //! per-repetition ratios (ws-client ÷ peer) with their minimum and maximum: the spread.
-//! Raw TCP does no WebSocket work, so the receive and per-message send rows also run the
-//! raw floor (`raw-floor`): raw TCP doing only what a client cannot avoid and raw TCP skips
-//! (reading each message whole into one buffer; copying and masking each payload), the
-//! limit a WebSocket client can reach in that row.
+//! Raw TCP does no WebSocket work, so the per-message send rows and the receive rows of
+//! messages larger than its read buffer also run the raw floor (`raw-floor`): raw TCP doing
+//! only what a client cannot avoid and raw TCP skips (copying and masking each payload;
+//! reading each message whole into one buffer, and checking text), the limit a WebSocket
+//! client can reach in that row.
 //! The idle row reports resident memory per open connection instead (lower is better).
 //! With two CPUs or more, every client process runs on the first CPU and the server thread
 //! on the second (`compare_proto::pin`). The TLS rows (`recv-tls`, `send-tls`) serve with a
@@ -36,13 +37,13 @@ use compare_proto::Scenario;
 /// split into halves (`ws-client-split`), as `ws-app` holds them.
 const CLIENTS: [&str; 4] = ["ws-client", "raw", "tungstenite", "fastwebsockets"];
 
-/// The clients that run `scenario`.
-fn clients(scenario: Scenario) -> Vec<&'static str> {
+/// The clients that run `scenario` with messages of `size`.
+fn clients(scenario: Scenario, size: usize) -> Vec<&'static str> {
     let mut clients = CLIENTS.to_vec();
     if scenario.is_recv() {
         clients.insert(1, "ws-client-ref");
     }
-    if peers::floor_rows(scenario) {
+    if peers::floor_rows(scenario, size) {
         clients.insert(clients.len() - 2, "raw-floor");
     }
     if scenario == Scenario::Idle {
@@ -322,7 +323,7 @@ fn compare(options: &Options) -> Result<(), String> {
         {
             continue;
         }
-        let row_clients = clients(scenario);
+        let row_clients = clients(scenario, size);
         let mut results: Vec<Vec<Run>> = vec![Vec::new(); row_clients.len()];
         for rep in 0..options.reps {
             for i in 0..row_clients.len() {

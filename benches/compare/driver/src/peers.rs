@@ -73,13 +73,16 @@ pub fn raw_floor(args: Args) -> Result<(), String> {
     raw_with(&args, true)
 }
 
-/// Whether `scenario` has a raw floor ([`raw_floor`]): the receive and the per-message send
-/// rows.
-pub const fn floor_rows(scenario: Scenario) -> bool {
-    matches!(
-        scenario.plain(),
-        Scenario::Recv | Scenario::RecvAscii | Scenario::RecvMixed | Scenario::Send
-    )
+/// Whether the row of `scenario` and `size` has a raw floor ([`raw_floor`]): the
+/// per-message send rows, and the receive rows whose frames do not fit the raw client's
+/// read buffer. (Smaller messages already arrive whole in the raw client's buffer, and reading
+/// them one by one would only add system calls that no client makes.)
+pub const fn floor_rows(scenario: Scenario, size: usize) -> bool {
+    match scenario.plain() {
+        Scenario::Send => true,
+        Scenario::Recv | Scenario::RecvAscii | Scenario::RecvMixed => size >= RAW_READ,
+        _ => false,
+    }
 }
 
 /// [`raw`] or [`raw_floor`] over TCP or TLS, as the scenario says.
