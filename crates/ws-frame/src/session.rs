@@ -47,10 +47,9 @@ impl MaskKeySource for NoMask {
 /// short read in a stream (the reader caught up with the sender) is not the end of it.
 const SMALL_READS_BEFORE_SHRINK: u8 = 8;
 
-/// The least of a frame's payload still to come, when nothing else waits in the receive buffer,
-/// that the session reads straight into the message buffer instead (when the receive buffer
-/// is smaller, its size), and the least it offers for one such read (see
-/// `Receiver::direct_read`).
+/// Reads go straight into the message buffer only while at least this much of a frame's
+/// payload is still to come (or the receive buffer's size, when that is smaller), and each
+/// such read is offered at least this much room (see `Receiver::direct_read`).
 const DIRECT_READ_MIN: usize = 64 << 10;
 
 /// The size a session's receive buffer starts at, and returns to when the traffic thins
@@ -92,9 +91,9 @@ pub struct Config {
     /// the initial size, giving the memory back, once it is empty after eight reads in a row
     /// that each used less than an eighth of it (the traffic has thinned out: an idle
     /// connection holds 4 KiB). A frame larger than the buffer is still received, in
-    /// pieces: read straight into the buffer its message is assembled in, once it is under
-    /// way (see [`Session::input_buffer`]). Default 128 KiB (as tungstenite; on loopback 256 KiB measured no faster, and
-    /// 2 MiB slower, see `docs/performance.md`).
+    /// pieces: once it is under way, read straight into the buffer its message is assembled
+    /// in (see [`Session::input_buffer`]). Default 128 KiB (as tungstenite; on loopback
+    /// 256 KiB measured no faster, and 2 MiB slower, see `docs/performance.md`).
     pub read_buffer_size: usize,
     /// Take a client's unfragmented text and binary frames straight from the receive buffer,
     /// waiting for them whole when they fit, instead of running them through the frame
