@@ -246,6 +246,19 @@ impl MessageAssembler {
         (core::mem::take(&mut self.buf.bytes), room)
     }
 
+    /// Frees the message buffer when no message is in progress: the connection has gone
+    /// quiet, and a buffer kept from a large message would hold its memory until the next
+    /// one.
+    pub(crate) fn release_buffer(&mut self) {
+        if self.kind.is_none() {
+            self.buf = MessageBuf {
+                bytes: Vec::new(),
+                filled: 0,
+            };
+            self.delivered = false;
+        }
+    }
+
     /// Gives back the buffer [`lend_room`](Self::lend_room) took.
     pub(crate) fn restore_buffer(&mut self, bytes: Vec<u8>) {
         self.buf.bytes = bytes;

@@ -90,7 +90,8 @@ pub struct Config {
     /// sending faster than it is read: bulk traffic gets few, large reads), and goes back to
     /// the initial size, giving the memory back, once it is empty after eight reads in a row
     /// that each used less than an eighth of it (the traffic has thinned out: an idle
-    /// connection holds 4 KiB). A frame larger than the buffer is still received, in
+    /// connection holds 4 KiB, and the buffer its last large message was assembled in is
+    /// freed then too). A frame larger than the buffer is still received, in
     /// pieces: once it is under way, read straight into the buffer its message is assembled
     /// in (see [`Session::input_buffer`]). Default 128 KiB (as tungstenite; on loopback
     /// 256 KiB measured no faster, and 2 MiB slower, see `docs/performance.md`).
@@ -1144,7 +1145,8 @@ impl Receiver {
     }
 
     /// Grows the buffer after a read that filled the room offered, shrinks it back once it
-    /// is empty after a small read (see [`Config::read_buffer_size`]).
+    /// is empty after a run of small reads (see [`Config::read_buffer_size`]), and then also
+    /// frees the message buffer if no message is in progress.
     fn adapt_size(&mut self) {
         let len = self.input.len();
         let most = self.config.read_buffer_size.max(256);
@@ -1153,13 +1155,14 @@ impl Receiver {
             self.input.resize((len * 2).min(most), 0);
         } else if self.offered > 0 && self.last_read < len / 8 {
             self.small_reads = self.small_reads.saturating_add(1);
-            if self.start == self.end
-                && self.small_reads >= SMALL_READS_BEFORE_SHRINK
-                && len > Self::initial_size(&self.config)
-            {
-                self.start = 0;
-                self.end = 0;
-                self.input = vec![0; Self::initial_size(&self.config)];
+            if self.start == self.end && self.small_reads >= SMALL_READS_BEFORE_SHRINK {
+                if len > Self::initial_size(&self.config) {
+                    self.start = 0;
+                    self.end = 0;
+                    self.input = vec![0; Self::initial_size(&self.config)];
+                }
+                // The message buffer kept from a large message goes too.
+                self.assembler.release_buffer();
             }
         } else {
             self.small_reads = 0;

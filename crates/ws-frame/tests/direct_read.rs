@@ -213,3 +213,52 @@ fn a_message_buffer_kept_from_an_earlier_message_holds_only_the_new_one() {
     }
     assert_eq!(seen, [long, short]);
 }
+
+/// The capacity of the buffer a message of two small frames is assembled in: the message
+/// buffer the session holds at that point, handed over by `take_message`.
+fn message_buffer_capacity(session: &mut Session<impl FnMut() -> [u8; 4]>) -> usize {
+    let mut first = frame(OpCode::Binary, b"ab", None);
+    first[0] &= 0x7f; // not the final frame
+    let last = frame(OpCode::Continuation, b"cd", None);
+    session.receive_data(&[first, last].concat());
+    assert!(matches!(
+        session.next_event().unwrap(),
+        Some(Event::Binary(b"abcd"))
+    ));
+    session.take_message().capacity()
+}
+
+/// Reads `bytes` in through `input_buffer` and drains the events, borrowing every message.
+fn read_borrowed(session: &mut Session<impl FnMut() -> [u8; 4]>, bytes: &[u8]) {
+    let mut at = 0;
+    while at < bytes.len() {
+        let room = session.input_buffer();
+        let n = room.len().min(bytes.len() - at);
+        room[..n].copy_from_slice(&bytes[at..at + n]);
+        session.commit_input(n);
+        at += n;
+        while session.next_event().unwrap().is_some() {}
+    }
+}
+
+#[test]
+fn the_buffer_of_a_large_message_is_kept_under_traffic_and_freed_when_it_thins() {
+    let large = frame(OpCode::Binary, &numbered(1 << 20), None);
+    let small = frame(OpCode::Binary, b"tick", None);
+    // While messages keep coming, the buffer a borrowed 1 MiB message was assembled in
+    // stays for the next one.
+    let mut busy = Session::client(Config::default(), || [0; 4]);
+    read_borrowed(&mut busy, &large);
+    read_borrowed(&mut busy, &small);
+    assert!(message_buffer_capacity(&mut busy) >= 1 << 20);
+    // Eight small reads in a row: the traffic has thinned out, and the buffer is freed
+    // with the receive buffer's extra room.
+    let mut quiet = Session::client(Config::default(), || [0; 4]);
+    read_borrowed(&mut quiet, &large);
+    for _ in 0..8 {
+        read_borrowed(&mut quiet, &small);
+    }
+    // Each read is judged when the next one asks for room.
+    quiet.input_buffer();
+    assert!(message_buffer_capacity(&mut quiet) < 1 << 10);
+}
