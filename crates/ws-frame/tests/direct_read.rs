@@ -186,6 +186,24 @@ fn a_lent_message_buffer_keeps_its_bytes_ahead_of_bytes_fed_meanwhile() {
     assert_eq!(client.next_event().unwrap(), None);
 }
 
+/// Reads `bytes` in through `input_buffer` as fast as it offers room, and copies out every
+/// binary message without taking it: borrowed, so the session keeps its message buffer.
+fn read_borrowed(session: &mut Session<impl FnMut() -> [u8; 4]>, bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut seen = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let room = session.input_buffer();
+        let n = room.len().min(bytes.len() - at);
+        room[..n].copy_from_slice(&bytes[at..at + n]);
+        session.commit_input(n);
+        at += n;
+        while let Some(Event::Binary(data)) = session.next_event().unwrap() {
+            seen.push(data.to_vec());
+        }
+    }
+    seen
+}
+
 #[test]
 fn a_message_buffer_kept_from_an_earlier_message_holds_only_the_new_one() {
     // The second message is shorter than the first: what is left of the first in the
@@ -198,20 +216,7 @@ fn a_message_buffer_kept_from_an_earlier_message_holds_only_the_new_one() {
     ]
     .concat();
     let mut client = Session::client(Config::default(), || [0; 4]);
-    let mut seen = Vec::new();
-    let mut at = 0;
-    while at < wire.len() {
-        let room = client.input_buffer();
-        let n = room.len().min(wire.len() - at);
-        room[..n].copy_from_slice(&wire[at..at + n]);
-        client.commit_input(n);
-        at += n;
-        // Borrowed, not taken: the buffer stays for the next message.
-        while let Some(Event::Binary(data)) = client.next_event().unwrap() {
-            seen.push(data.to_vec());
-        }
-    }
-    assert_eq!(seen, [long, short]);
+    assert_eq!(read_borrowed(&mut client, &wire), [long, short]);
 }
 
 /// The capacity of the buffer a message of two small frames is assembled in: the message
@@ -228,19 +233,6 @@ fn message_buffer_capacity(session: &mut Session<impl FnMut() -> [u8; 4]>) -> us
     session.take_message().capacity()
 }
 
-/// Reads `bytes` in through `input_buffer` and drains the events, borrowing every message.
-fn read_borrowed(session: &mut Session<impl FnMut() -> [u8; 4]>, bytes: &[u8]) {
-    let mut at = 0;
-    while at < bytes.len() {
-        let room = session.input_buffer();
-        let n = room.len().min(bytes.len() - at);
-        room[..n].copy_from_slice(&bytes[at..at + n]);
-        session.commit_input(n);
-        at += n;
-        while session.next_event().unwrap().is_some() {}
-    }
-}
-
 #[test]
 fn the_buffer_of_a_large_message_is_kept_under_traffic_and_freed_when_it_thins() {
     let large = frame(OpCode::Binary, &numbered(1 << 20), None);
@@ -248,15 +240,15 @@ fn the_buffer_of_a_large_message_is_kept_under_traffic_and_freed_when_it_thins()
     // While messages keep coming, the buffer a borrowed 1 MiB message was assembled in
     // stays for the next one.
     let mut busy = Session::client(Config::default(), || [0; 4]);
-    read_borrowed(&mut busy, &large);
-    read_borrowed(&mut busy, &small);
+    assert_eq!(read_borrowed(&mut busy, &large), [numbered(1 << 20)]);
+    assert_eq!(read_borrowed(&mut busy, &small), [b"tick"]);
     assert!(message_buffer_capacity(&mut busy) >= 1 << 20);
     // Eight small reads in a row: the traffic has thinned out, and the buffer is freed
     // with the receive buffer's extra room.
     let mut quiet = Session::client(Config::default(), || [0; 4]);
-    read_borrowed(&mut quiet, &large);
+    assert_eq!(read_borrowed(&mut quiet, &large).len(), 1);
     for _ in 0..8 {
-        read_borrowed(&mut quiet, &small);
+        assert_eq!(read_borrowed(&mut quiet, &small), [b"tick"]);
     }
     // Each read is judged when the next one asks for room.
     quiet.input_buffer();
