@@ -191,20 +191,17 @@ impl MessageAssembler {
         }
         let kind = self.kind.ok_or(Error::UnexpectedContinuation)?;
         let ends_message = chunk.is_last && header.fin;
-        let item_done = match self.delivery {
-            Delivery::Messages => ends_message,
-            Delivery::Fragments => chunk.is_last,
-        };
-        if item_done && chunk.is_first && chunk.is_last && self.buf.filled == 0 {
+        if chunk.is_first
+            && chunk.is_last
+            && self.buf.filled == 0
+            && self.item_done(chunk.is_last, ends_message)
+        {
             // The whole item in one chunk: handed out where it is, never copied. A whole
             // message is validated once by the caller's `&str` conversion.
             let check_text = kind == MessageKind::Text && self.validate_utf8;
             let deferred = check_text && ends_message && self.delivery == Delivery::Messages;
             if check_text && !deferred {
-                self.utf8.feed(data)?;
-                if ends_message {
-                    self.utf8.finish()?;
-                }
+                check_utf8(&mut self.utf8, data, ends_message)?;
             }
             let (_, rest_only) = self.end_chunk(kind, chunk.is_last, ends_message);
             return Ok(Some(Assembled {
@@ -222,7 +219,7 @@ impl MessageAssembler {
             self.buf.reserve(usize::try_from(announced).unwrap_or(0));
         }
         self.buf.place(data);
-        self.take_placed(chunk, data.len())
+        self.take_placed(chunk, kind, data.len())
     }
 
     /// Whether the chunks of the frame in progress are copied into the message buffer (a
@@ -272,21 +269,23 @@ impl MessageAssembler {
     /// Takes in a chunk of the frame in progress whose payload, unmasked, was read into the
     /// start of [`room`](Self::room): the same as [`push`](Self::push) with those bytes.
     pub(crate) fn push_placed(&mut self, chunk: &FrameChunk) -> Result<Option<Assembled>, Error> {
-        self.take_placed(chunk, chunk.payload.len())
+        let kind = self.kind.ok_or(Error::UnexpectedContinuation)?;
+        self.take_placed(chunk, kind, chunk.payload.len())
     }
 
-    /// Makes the `n` bytes placed after the message (a chunk of a frame that is not its
-    /// message's or fragment's only chunk) part of it: checks their UTF-8 as it arrives and
-    /// hands out the item they complete.
-    fn take_placed(&mut self, chunk: &FrameChunk, n: usize) -> Result<Option<Assembled>, Error> {
-        let kind = self.kind.ok_or(Error::UnexpectedContinuation)?;
+    /// Makes the `n` bytes placed after the message of `kind` (read, copied or decoded there
+    /// from a chunk that is not its item's only one) part of it: checks their UTF-8 as it
+    /// arrives and hands out the item they complete.
+    fn take_placed(
+        &mut self,
+        chunk: &FrameChunk,
+        kind: MessageKind,
+        n: usize,
+    ) -> Result<Option<Assembled>, Error> {
         let header = &chunk.header;
         let ends_message = chunk.is_last && header.fin;
         if kind == MessageKind::Text && self.validate_utf8 {
-            self.utf8.feed(self.buf.placed(n))?;
-            if ends_message {
-                self.utf8.finish()?;
-            }
+            check_utf8(&mut self.utf8, self.buf.placed(n), ends_message)?;
         }
         self.buf.filled += n;
         let (item_done, rest_only) = self.end_chunk(kind, chunk.is_last, ends_message);
@@ -314,9 +313,9 @@ impl MessageAssembler {
         let header = &chunk.header;
         let ends_message = chunk.is_last && header.fin;
         let limit = usize::try_from(self.max_message_size).unwrap_or(usize::MAX);
-        let before = self.buf.filled;
-        self.buf
-            .with_vec(|buf| extension.decode(data, ends_message, buf, limit))
+        let n = self
+            .buf
+            .place_with(|buf| extension.decode(data, ends_message, buf, limit))
             .map_err(|e| match e {
                 ExtensionError::InvalidData => Error::InvalidExtensionData,
                 ExtensionError::TooLarge => Error::MessageTooLarge {
@@ -324,24 +323,16 @@ impl MessageAssembler {
                     limit: self.max_message_size,
                 },
             })?;
-        if kind == MessageKind::Text && self.validate_utf8 {
-            self.utf8.feed(&self.buf.message()[before..])?;
-            if ends_message {
-                self.utf8.finish()?;
-            }
+        self.take_placed(chunk, kind, n)
+    }
+
+    /// Whether a chunk completes what is delivered: the message, or with per-frame delivery
+    /// the frame.
+    const fn item_done(&self, last_chunk: bool, ends_message: bool) -> bool {
+        match self.delivery {
+            Delivery::Messages => ends_message,
+            Delivery::Fragments => last_chunk,
         }
-        let (item_done, rest_only) = self.end_chunk(kind, chunk.is_last, ends_message);
-        if !item_done {
-            return Ok(None);
-        }
-        self.delivered = true;
-        Ok(Some(Assembled {
-            kind,
-            opcode: header.opcode,
-            fin: header.fin,
-            source: Source::Buffered,
-            needs_utf8_check: rest_only,
-        }))
     }
 
     /// Bookkeeping after a chunk: whether it completes what is delivered (the message, or
@@ -354,10 +345,7 @@ impl MessageAssembler {
         last_chunk: bool,
         ends_message: bool,
     ) -> (bool, bool) {
-        let item_done = match self.delivery {
-            Delivery::Messages => ends_message,
-            Delivery::Fragments => last_chunk,
-        };
+        let item_done = self.item_done(last_chunk, ends_message);
         let rest_only = kind == MessageKind::Text && self.validate_utf8 && self.handed_out;
         if ends_message {
             self.kind = None;
@@ -460,13 +448,13 @@ impl MessageBuf {
         &self.bytes[self.filled..self.filled + n]
     }
 
-    /// Runs `f` on the buffer as a `Vec` holding exactly the message, for code that appends
-    /// to one; what it appended becomes part of the message.
-    fn with_vec<R>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    /// Places what `f` appends to the buffer, given as a `Vec` holding exactly the message
+    /// (as [`place`](Self::place) does), for code that appends to a `Vec`; how many bytes
+    /// it placed, or its error.
+    fn place_with<E>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> Result<(), E>) -> Result<usize, E> {
         self.bytes.truncate(self.filled);
-        let result = f(&mut self.bytes);
-        self.filled = self.bytes.len();
-        result
+        f(&mut self.bytes)?;
+        Ok(self.bytes.len() - self.filled)
     }
 
     /// Hands the message over; the buffer starts afresh.
@@ -475,4 +463,13 @@ impl MessageBuf {
         self.filled = 0;
         core::mem::take(&mut self.bytes)
     }
+}
+
+/// Feeds a text chunk to the message's UTF-8 check, and ends the check with the message.
+fn check_utf8(utf8: &mut Utf8Validator, data: &[u8], ends_message: bool) -> Result<(), Error> {
+    utf8.feed(data)?;
+    if ends_message {
+        utf8.finish()?;
+    }
+    Ok(())
 }

@@ -542,9 +542,9 @@ impl<K: MaskKeySource> Session<K> {
         rx.loans = rx.loans.saturating_sub(1);
         if loan.direct {
             // Bytes fed in the meantime stayed in the receive buffer, after these.
-            rx.direct_pending = n.min(loan.limit - loan.end);
             rx.assembler.restore_buffer(loan.input);
-            self.discard_input_if_finished();
+            rx.direct_offered = loan.limit - loan.end;
+            self.commit_input(n);
             return;
         }
         let fed = core::mem::replace(&mut rx.input, loan.input);

@@ -133,35 +133,33 @@ fn raw_over(mut tcp: impl Read + Write, args: &Args, floor: bool) {
         }
         Scenario::Send if floor => {
             let payload = args.payload();
-            let head = frame.len() - payload.len();
             let mut out = Vec::with_capacity(frame.len());
             timed(|| {
                 for n in 0..args.count as u32 {
-                    let key = n.to_le_bytes();
                     out.clear();
-                    out.extend_from_slice(&frame[..head - 4]);
-                    out.extend_from_slice(&key);
-                    out.extend_from_slice(&payload);
-                    ws_frame::apply_mask(&mut out[head..], key, 0);
+                    let header = ws_frame::FrameHeader::new(
+                        true,
+                        ws_frame::OpCode::Binary,
+                        Some(n.to_le_bytes()),
+                        0,
+                    );
+                    ws_frame::encode_frame(&mut out, header, &payload).expect("frame");
                     tcp.write_all(&out).expect("write");
                 }
-                let mut done = [0u8; 2 + DONE.len()];
-                tcp.read_exact(&mut done).expect("done");
+                read_done(&mut tcp);
             });
         }
         Scenario::Send => timed(|| {
             for _ in 0..args.count {
                 tcp.write_all(&frame).expect("write");
             }
-            let mut done = [0u8; 2 + DONE.len()];
-            tcp.read_exact(&mut done).expect("done");
+            read_done(&mut tcp);
         }),
         Scenario::SendBatch => {
             let all = frame.repeat(args.count);
             timed(|| {
                 tcp.write_all(&all).expect("write");
-                let mut done = [0u8; 2 + DONE.len()];
-                tcp.read_exact(&mut done).expect("done");
+                read_done(&mut tcp);
             });
         }
         Scenario::Echo => {
@@ -179,6 +177,12 @@ fn raw_over(mut tcp: impl Read + Write, args: &Args, floor: bool) {
         }
         other => unreachable!("{other:?} is not plain"),
     }
+}
+
+/// Reads the server's `DONE` frame, which says it received every message.
+fn read_done(tcp: &mut impl Read) {
+    let mut done = [0u8; 2 + DONE.len()];
+    tcp.read_exact(&mut done).expect("done");
 }
 
 /// tungstenite's upgrade over `stream`.
