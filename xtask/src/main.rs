@@ -362,11 +362,13 @@ fn stress() -> Result<(), String> {
 
 fn nostd() -> Result<(), String> {
     let root = root();
+    // Code only the `alloc` build uses must not be dead in the other one.
+    let deny = [("RUSTFLAGS", "-D warnings")];
     run(
         &root,
         "cargo",
         &["build", "-p", "ws-frame", "--no-default-features"],
-        &[],
+        &deny,
     )?;
     run(
         &root,
@@ -379,7 +381,7 @@ fn nostd() -> Result<(), String> {
             "--features",
             "alloc",
         ],
-        &[],
+        &deny,
     )
 }
 

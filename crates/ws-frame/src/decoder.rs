@@ -211,6 +211,7 @@ impl Decoder {
 
     /// Payload bytes of the frame in progress still to come (0 between frames): every byte
     /// given to [`decode`](Self::decode) up to that many is payload.
+    #[cfg(feature = "alloc")]
     pub(crate) fn frame_remaining(&self) -> u64 {
         self.frame
             .map_or(0, |(header, received)| header.payload_len - received)
