@@ -186,7 +186,7 @@ fn decoding(c: &mut Criterion) {
 
 fn encoding(c: &mut Criterion) {
     let mut group = c.benchmark_group("encode");
-    for size in [16usize, 16 << 10, 64 << 10, 1 << 20] {
+    for size in [16usize, 1 << 10, 16 << 10, 64 << 10, 1 << 20] {
         let payload = vec![9u8; size];
         let mut out = Vec::with_capacity(size + 14);
         group.throughput(Throughput::Bytes(size as u64));

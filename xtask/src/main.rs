@@ -47,6 +47,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz_command(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("nostd") => nostd(),
+        Some("miri") => miri(),
         Some("stress") => stress(),
         Some("features") => features(),
         Some("examples") => examples(),
@@ -70,7 +71,7 @@ fn main() -> ExitCode {
 
 fn usage() -> &'static str {
     "usage: cargo xtask <task>\n\
-     \n  ci                                   fmt, clippy, features, package, test, stress, examples, interop, doc, nostd, two compare rows (one over TLS), autobahn --quick, fuzz smoke\
+     \n  ci                                   fmt, clippy, features, package, test, stress, examples, interop, doc, nostd, miri, two compare rows (one over TLS), autobahn --quick, fuzz smoke\
      \n  stress                               split halves under load, TCP and TLS, STRESS_SECONDS (20) in release\
      \n  examples                             run the ws-client and ws-app examples (each on its own loopback server)\
      \n  features                             check ws-client with each feature set (no TLS, ring, aws-lc-rs, roots)\
@@ -80,6 +81,7 @@ fn usage() -> &'static str {
      \n  bench --compare [--reps N] [--verbose] [FILTER]\
      \n                                       loopback comparison: raw TCP, tungstenite, fastwebsockets\
      \n  nostd                                build ws-frame without std and alloc\
+     \n  miri                                 ws-frame's unsafe code (the `fenced` module) under Miri, if nightly has it\
      \n  interop                              real proxies on loopback + the ignored interop tests\
      \n  autobahn [--client|--server] [--quick] [--update]\
      \n                                       Autobahn|Testsuite, both roles, diffed with autobahn/expected-results*.json"
@@ -153,6 +155,7 @@ fn ci() -> Result<(), String> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     nostd()?;
+    miri()?;
     compare(&[
         "--reps".to_string(),
         "1".to_string(),
@@ -357,6 +360,32 @@ fn stress() -> Result<(), String> {
             "--nocapture",
         ],
         &[("STRESS_SECONDS", &seconds)],
+    )
+}
+
+/// Runs the tests of ws-frame's `fenced` module, the workspace's only `unsafe` code, under
+/// Miri, which reports any read of memory that was never written. Miri needs a nightly
+/// toolchain with its component (`rustup toolchain install nightly --component miri`); where
+/// there is none this says so and goes on, since CI machines may only have stable.
+fn miri() -> Result<(), String> {
+    let available = Command::new("cargo")
+        .args(["+nightly", "miri", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !available {
+        eprintln!(
+            "\n==> miri: SKIPPED, no nightly toolchain with miri here \
+             (rustup toolchain install nightly --component miri)"
+        );
+        return Ok(());
+    }
+    run(
+        &root(),
+        "cargo",
+        &[
+            "+nightly", "miri", "test", "-p", "ws-frame", "--lib", "fenced",
+        ],
+        &[],
     )
 }
 

@@ -62,6 +62,7 @@ pub(crate) enum Keys {
 }
 
 impl MaskKeySource for Keys {
+    #[inline]
     fn next_key(&mut self) -> [u8; 4] {
         match self {
             Self::Random(r) => r.next_key(),

@@ -68,7 +68,7 @@
 //! # Ok::<(), ws_frame::Error>(())
 //! ```
 #![no_std]
-// One fenced `unsafe`: the `utf8::validated` module (see its invariant).
+// All `unsafe` is fenced in the `fenced` module (see its SAFETY arguments).
 #![deny(unsafe_code)]
 
 #[cfg(feature = "alloc")]
@@ -79,6 +79,8 @@ mod decoder;
 mod error;
 #[cfg(feature = "alloc")]
 mod extension;
+#[cfg(feature = "alloc")]
+mod fenced;
 mod header;
 mod mask;
 #[cfg(feature = "alloc")]

@@ -11,11 +11,11 @@ use crate::close::{CloseCode, MAX_CLOSE_REASON, check_outgoing_close, parse_clos
 use crate::decoder::{Decoder, Limits, Role};
 use crate::error::Error;
 use crate::extension::Extension;
+use crate::fenced::{extend_masked, validated};
 use crate::header::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
-use crate::mask::apply_mask;
 use crate::message::{Assembled, Delivery, MessageAssembler, MessageKind, Source};
 use crate::opcode::OpCode;
-use crate::utf8::{Utf8Validator, utf8_error, validated};
+use crate::utf8::{Utf8Validator, utf8_error};
 
 /// Where the mask keys of a client's frames come from (RFC 6455 §5.3).
 ///
@@ -1374,32 +1374,19 @@ pub fn encode_frame(out: &mut Vec<u8>, header: FrameHeader, payload: &[u8]) -> R
     };
     let mut head = [0u8; MAX_HEADER_LEN];
     let n = header.encode(&mut head)?;
-    out.reserve(n + payload.len());
-    out.extend_from_slice(&head[..n]);
+    out.reserve(MAX_HEADER_LEN + payload.len());
+    // The whole array, then cut to the header's length: a copy of a known size, where
+    // `&head[..n]` is a call to `memmove` for a few bytes (half the CPU of encoding a
+    // 16-byte message).
+    let start = out.len();
+    out.extend_from_slice(&head);
+    out.truncate(start + n);
     match header.mask {
-        Some(key) if payload.len() > MASK_BLOCK => {
-            // Copy and mask a block at a time, so the masking pass reads what the copy just
-            // left in the L1 cache instead of going over the whole payload twice. Blocks are
-            // a multiple of 4 bytes: the key phase is the same at every block start.
-            for block in payload.chunks(MASK_BLOCK) {
-                let start = out.len();
-                out.extend_from_slice(block);
-                apply_mask(&mut out[start..], key, 0);
-            }
-        }
-        mask => {
-            let start = out.len();
-            out.extend_from_slice(payload);
-            if let Some(key) = mask {
-                apply_mask(&mut out[start..], key, 0);
-            }
-        }
+        Some(key) => extend_masked(out, payload, key),
+        None => out.extend_from_slice(payload),
     }
     Ok(())
 }
-
-/// The block [`encode_frame`] copies and masks at a time: well inside a 32 KiB L1 cache.
-const MASK_BLOCK: usize = 8 << 10;
 
 /// A close reason being formatted: at most 123 bytes, cut on a character boundary.
 struct ReasonBuf {
