@@ -2,8 +2,8 @@
 //! fuzzer says: short reads and writes, `WouldBlock`, timeouts, interruptions, resets, and
 //! server frames of its choosing. Invariants: no panic; the bytes that reach the peer decode
 //! as valid client frames (at most the last one cut short, where the stream broke or a send
-//! ran out of time); the peer gets each message once, in order; every send reported as done
-//! is there, and none reported as not sent.
+//! ran out of time); the peer gets each message once, in order and unchanged; every send
+//! reported as done is there, and none reported as not sent.
 #![no_main]
 
 use std::io::{self, Read, Write};
@@ -245,6 +245,11 @@ fuzz_target!(|data: &[u8]| {
         match server.next_event() {
             Ok(Some(Event::Binary(data))) => {
                 assert!(data.len() >= 4, "a message without its number");
+                // Masked on the way out and unmasked here: every payload byte comes back.
+                assert!(
+                    data[4..].iter().all(|&b| b == b'x'),
+                    "a payload changed on the way"
+                );
                 seen.push(u32::from_be_bytes([data[0], data[1], data[2], data[3]]));
             }
             Ok(Some(Event::Close { .. })) => break,
