@@ -363,7 +363,7 @@ fn stress() -> Result<(), String> {
     )
 }
 
-/// Runs the tests of ws-frame's `fenced` module, the workspace's only `unsafe` code, under
+/// Runs the tests of ws-frame's `fenced` module, ws-frame's only `unsafe` code, under
 /// Miri, which reports any read of memory that was never written. Miri needs a nightly
 /// toolchain with its component (`rustup toolchain install nightly --component miri`); where
 /// there is none this says so and goes on, since CI machines may only have stable.

@@ -12,6 +12,8 @@
 use alloc::vec::Vec;
 use core::mem::MaybeUninit;
 
+use crate::mask::{BLOCK, key_word};
+
 /// Already-validated text, without a second pass over it.
 ///
 /// A message that arrived in several chunks was validated piece by piece as it came (so it
@@ -74,17 +76,16 @@ pub(crate) fn extend_masked(out: &mut Vec<u8>, payload: &[u8], key: [u8; 4]) {
 }
 
 /// Writes `src` masked with `key` into `dst`, every element of it: `dst` and `src` have the
-/// same length, and the three loops below cover them to the end: 32-byte blocks, then the
-/// 8-byte words left, then the 0–7 bytes left. Word and block lengths are multiples of 4, so
-/// the key phase is 0 at the start of each.
+/// same length, and the three loops below cover them to the end: blocks as
+/// [`apply_mask`](crate::apply_mask) masks them, then the 8-byte words left, then the 0–7
+/// bytes left. Word and block lengths are multiples of 4, so the key phase is 0 at the start
+/// of each.
 #[inline(always)]
 fn mask_into(dst: &mut [MaybeUninit<u8>], src: &[u8], key: [u8; 4]) {
     assert_eq!(dst.len(), src.len(), "mask_into needs equal lengths");
-    let key_word = u64::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-    ]);
-    let mut dst_blocks = dst.chunks_exact_mut(32);
-    let mut src_blocks = src.chunks_exact(32);
+    let key_word = key_word(key);
+    let mut dst_blocks = dst.chunks_exact_mut(BLOCK);
+    let mut src_blocks = src.chunks_exact(BLOCK);
     for (d, s) in (&mut dst_blocks).zip(&mut src_blocks) {
         mask_words_into(d, s, key_word);
     }
@@ -98,8 +99,8 @@ fn mask_into(dst: &mut [MaybeUninit<u8>], src: &[u8], key: [u8; 4]) {
     }
 }
 
-/// Writes each 8-byte word of `src` (a multiple of 8 long, as `dst`) XORed with `key_word`.
-/// The compiler turns a block of four into vector instructions.
+/// Writes each 8-byte word of `src` (a multiple of 8 long, as `dst`) XORed with `key_word`:
+/// the out-of-place twin of `apply_mask`'s word loop.
 #[inline(always)]
 fn mask_words_into(dst: &mut [MaybeUninit<u8>], src: &[u8], key_word: u64) {
     for (d, s) in dst.chunks_exact_mut(8).zip(src.chunks_exact(8)) {

@@ -25,11 +25,9 @@
 #[inline]
 pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     let key = rotate_key(key, offset);
-    let key_word = u64::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-    ]);
+    let key_word = key_word(key);
     // Blocks and words are multiples of 4 bytes, so the key phase never changes between them.
-    let mut blocks = buf.chunks_exact_mut(32);
+    let mut blocks = buf.chunks_exact_mut(BLOCK);
     for block in &mut blocks {
         xor_words(block, key_word);
     }
@@ -38,6 +36,17 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
         xor_words(word, key_word);
     }
     apply_mask_bytes(words.into_remainder(), key, 0);
+}
+
+/// The bytes masked at a time as four `u64` words, which the compiler turns into vector
+/// instructions (it unrolls the loop over them to 64 bytes).
+pub(crate) const BLOCK: usize = 32;
+
+/// `key` twice over, to XOR 8 payload bytes at a time that start at key phase 0.
+pub(crate) const fn key_word(key: [u8; 4]) -> u64 {
+    u64::from_ne_bytes([
+        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
+    ])
 }
 
 /// XORs every 8-byte word of `bytes` (a multiple of 8 long) with `key_word`.

@@ -113,10 +113,7 @@ impl MessageAssembler {
             validate_utf8,
             max_message_size,
             max_fragments: u64::MAX,
-            buf: MessageBuf {
-                bytes: Vec::new(),
-                filled: 0,
-            },
+            buf: MessageBuf::new(),
             delivered: false,
             kind: None,
             size: 0,
@@ -248,10 +245,7 @@ impl MessageAssembler {
     /// one.
     pub(crate) fn release_buffer(&mut self) {
         if self.kind.is_none() {
-            self.buf = MessageBuf {
-                bytes: Vec::new(),
-                filled: 0,
-            };
+            self.buf = MessageBuf::new();
             self.delivered = false;
         }
     }
@@ -411,6 +405,14 @@ struct MessageBuf {
 }
 
 impl MessageBuf {
+    /// No message and no memory.
+    const fn new() -> Self {
+        Self {
+            bytes: Vec::new(),
+            filled: 0,
+        }
+    }
+
     fn message(&self) -> &[u8] {
         // `bytes` is empty while lent out by `lend_room`.
         &self.bytes[..self.filled.min(self.bytes.len())]

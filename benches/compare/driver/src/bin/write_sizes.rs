@@ -30,13 +30,12 @@ struct Options {
     sizes: Vec<usize>,
 }
 
-fn parse(args: impl Iterator<Item = String>) -> Result<Options, String> {
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
         reps: 15,
         total: 200 << 20,
         sizes: Vec::new(),
     };
-    let mut args = args.peekable();
     while let Some(arg) = args.next() {
         let number = |name: &str, value: Option<String>| match value {
             None => Err(format!(
