@@ -126,13 +126,17 @@ impl Pki {
 }
 
 /// What one client run measured.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Run {
     /// Messages per second (bytes per connection for the idle row).
     value: f64,
     /// CPU nanoseconds (user and system) the client process spent per message; zero for
     /// the idle row.
     cpu_per_message: f64,
+    /// How often each CPU went idle per MiB of payload while the client ran, handshake
+    /// included (`compare_proto::idle_entries`; empty where Linux does not expose it).
+    /// `--verbose` prints it: it tells the kernel's two modes apart.
+    idle_per_mib: Vec<f64>,
 }
 
 /// Runs one client process for one row.
@@ -167,6 +171,7 @@ fn run_client(
         command.args(["client", client]);
         command
     };
+    let idle_before = compare_proto::idle_entries();
     let child = command
         .args(&args)
         .env(compare_proto::CA_PEM_VAR, &pki.ca_pem)
@@ -206,6 +211,12 @@ fn run_client(
     server
         .join()
         .map_err(|_| format!("the server of {client} {} failed", scenario.name()))?;
+    let mib = (size * count) as f64 / f64::from(1 << 20);
+    let idle_per_mib = compare_proto::idle_entries()
+        .iter()
+        .zip(&idle_before)
+        .map(|(after, before)| after.saturating_sub(*before) as f64 / mib)
+        .collect();
     let out = String::from_utf8_lossy(&output.stdout);
     let numbers: Vec<f64> = out
         .split_whitespace()
@@ -216,10 +227,12 @@ fn run_client(
         (Scenario::Idle, &[bytes]) => Ok(Run {
             value: bytes,
             cpu_per_message: 0.0,
+            idle_per_mib,
         }),
         (_, &[wall, cpu]) => Ok(Run {
             value: count as f64 / (wall / 1e9),
             cpu_per_message: cpu / count as f64,
+            idle_per_mib,
         }),
         _ => Err(format!("{client}: unexpected result line {out:?}")),
     }
@@ -337,11 +350,15 @@ fn compare(options: &Options) -> Result<(), String> {
                     count,
                 )?;
                 if options.verbose {
+                    let idle: Vec<String> =
+                        run.idle_per_mib.iter().map(|n| format!("{n:.1}")).collect();
                     eprintln!(
-                        "{label} rep {rep}: {} {} (CPU {} per message)",
+                        "{label} rep {rep}: {} {} (CPU {} per message; idle entries per MiB, \
+                         by CPU: {})",
                         row_clients[which],
                         rate(run.value),
-                        per_message(run.cpu_per_message)
+                        per_message(run.cpu_per_message),
+                        idle.join("/")
                     );
                 }
                 results[which].push(run);

@@ -243,6 +243,30 @@ pub fn resident_bytes() -> u64 {
         .map_or(0, |pages| pages * 4096)
 }
 
+/// How many times each CPU has gone idle so far (the `usage` counts of its cpuidle states
+/// under `/sys/devices/system/cpu`, summed), indexed by CPU number; empty where Linux does
+/// not expose them. On a VM an idle entry is usually a halt, and waking a halted CPU costs
+/// the waker an interrupt: the count tells the two kernel modes of the large rows apart
+/// (docs/performance.md, "The modes on the EPYC").
+pub fn idle_entries() -> Vec<u64> {
+    let read = |path: String| {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+    };
+    (0..)
+        .map_while(|cpu| {
+            let states = format!("/sys/devices/system/cpu/cpu{cpu}/cpuidle");
+            std::fs::metadata(&states).ok()?;
+            Some(
+                (0..)
+                    .map_while(|state| read(format!("{states}/state{state}/usage")))
+                    .sum(),
+            )
+        })
+        .collect()
+}
+
 /// Opens `count` connections with `open`, holds them, and prints the resident memory each
 /// added (whole bytes).
 pub fn idle<C>(count: usize, mut open: impl FnMut() -> C) {

@@ -1,7 +1,9 @@
 //! What the kernel alone costs a sender on loopback, by write size: raw TCP writes the same
 //! bytes in writes of each size (no WebSocket work at all) to a reader pinned like the
 //! comparison's server thread (the second CPU, reading into 256 KiB), and the sending
-//! thread's CPU time per KiB sent is printed for every repetition, sorted.
+//! thread's CPU time per KiB sent is printed for every repetition, sorted, with how many
+//! times each CPU went idle per MiB sent (`compare_proto::idle_entries`; absent where Linux
+//! does not expose it).
 //!
 //! ```sh
 //! cd benches/compare
@@ -19,7 +21,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use compare_proto::{Side, pin, thread_cpu_time};
+use compare_proto::{Side, idle_entries, pin, thread_cpu_time};
 
 /// The reader's buffer: the comparison's server thread reads into 256 KiB as well.
 const READ_BUFFER: usize = 256 * 1024;
@@ -106,24 +108,40 @@ fn run(options: &Options) -> Result<(), String> {
     let total = options.total;
     std::thread::spawn(move || serve(listener, total));
     pin(Side::Client);
-    let mut per_kib: Vec<Vec<f64>> = vec![Vec::new(); options.sizes.len()];
+    // Per size, per repetition: the CPU per KiB, and each CPU's idle entries per MiB.
+    let mut runs: Vec<Vec<(f64, Vec<u64>)>> = vec![Vec::new(); options.sizes.len()];
     let count = options.sizes.len();
+    let mib = (total >> 20).max(1) as u64;
     for rep in 0..options.reps {
         for turn in 0..count {
             let i = (rep + turn) % count;
+            let idle_before = idle_entries();
             let cpu = send(addr, options.sizes[i], total)?;
-            per_kib[i].push(cpu.as_nanos() as f64 / (total as f64 / 1024.0));
+            let idle: Vec<u64> = idle_entries()
+                .iter()
+                .zip(&idle_before)
+                .map(|(after, before)| after.saturating_sub(*before) / mib)
+                .collect();
+            runs[i].push((cpu.as_nanos() as f64 / (total as f64 / 1024.0), idle));
         }
     }
     println!(
-        "sender CPU per KiB sent, {} repetitions of {} MiB, sorted:",
+        "sender CPU per KiB sent, {} repetitions of {} MiB, sorted; in brackets each CPU's \
+         idle entries per MiB (the sender is pinned to the first CPU it may use, the reader \
+         to the second):",
         options.reps,
         total >> 20
     );
-    for (size, mut runs) in options.sizes.iter().zip(per_kib) {
-        runs.sort_by(f64::total_cmp);
-        let shown: Vec<String> = runs.iter().map(|ns| format!("{ns:.0}")).collect();
-        println!("write {:>5} KiB: {} ns", size >> 10, shown.join(" "));
+    for (size, mut runs) in options.sizes.iter().zip(runs) {
+        runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let shown: Vec<String> = runs
+            .iter()
+            .map(|(ns, idle)| {
+                let idle: Vec<String> = idle.iter().map(u64::to_string).collect();
+                format!("{ns:.0} [{}]", idle.join("/"))
+            })
+            .collect();
+        println!("write {:>5} KiB: {} ns", size >> 10, shown.join(", "));
     }
     Ok(())
 }
