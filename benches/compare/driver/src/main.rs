@@ -5,7 +5,8 @@
 //! cargo xtask bench --compare                   # builds both binaries, runs every row
 //! compare --ours PATH [--reps N] [--verbose] [FILTER...]
 //!                                               # what xtask runs; FILTER matches "recv 16 B",
-//!                                               # --verbose prints every run's rate
+//!                                               # --verbose prints every run's rate, CPU
+//!                                               # time and idle entries per MiB
 //! compare client NAME SCENARIO SIZE COUNT PORT  # one peer client run (the driver's child)
 //! ```
 //!
