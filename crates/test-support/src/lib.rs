@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::io::{self, Read, Write};
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -140,6 +140,47 @@ where
         serve(&mut tls)
     });
     (port, handle)
+}
+
+/// An address that never answers a connection attempt, as a host that silently drops
+/// packets: a listener whose accept queue is full, so the kernel drops every further SYN
+/// and the attempt hangs in SYN_SENT until its timeout.
+pub struct SilentListener {
+    addr: SocketAddr,
+    _socket: socket2::Socket,
+    _held: Vec<TcpStream>,
+}
+
+impl SilentListener {
+    /// Listens on `ip` (an ephemeral port) with the smallest backlog and fills it. `None`
+    /// where the kernel kept accepting anyway: a test has nothing to time out then.
+    pub fn bind(ip: &str) -> Option<Self> {
+        use socket2::{Domain, Socket, Type};
+        let addr = SocketAddr::new(ip.parse().ok()?, 0);
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None).ok()?;
+        socket.bind(&addr.into()).ok()?;
+        socket.listen(0).ok()?;
+        let addr = socket.local_addr().ok()?.as_socket()?;
+        let mut held = Vec::new();
+        for _ in 0..8 {
+            match TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(100)) {
+                Ok(s) => held.push(s),
+                Err(_) => {
+                    return Some(Self {
+                        addr,
+                        _socket: socket,
+                        _held: held,
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// The address that does not answer.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
 }
 
 /// A plain TCP echo server for one connection.

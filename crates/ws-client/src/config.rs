@@ -348,8 +348,12 @@ impl ConfigBuilder {
         self
     }
 
-    /// Time limit for resolving the host name, each TCP connect attempt and the TLS
-    /// handshake. Default: `timeout`.
+    /// Time limit for opening the connection: resolving the host name, every TCP connect
+    /// attempt, the exchange with a proxy and the TLS handshake, together (how the attempts
+    /// at several addresses share it: [`TransportConfig::connect_timeout`]). Default:
+    /// `timeout`.
+    ///
+    /// [`TransportConfig::connect_timeout`]: ws_transport::TransportConfig::connect_timeout
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.check_duration("connect_timeout", timeout);
@@ -388,7 +392,9 @@ impl ConfigBuilder {
         self
     }
 
-    /// Time limit for each exchange with the proxy (Python's `proxy_timeout`).
+    /// Time limit for the exchange with the proxy (Python's `proxy_timeout`), within the
+    /// connect timeout: the exchange ends at whichever comes first. Default `None`: the
+    /// connect timeout alone.
     #[must_use]
     pub fn proxy_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.check_duration("proxy_timeout", timeout);

@@ -4,11 +4,11 @@
 #![allow(clippy::unwrap_used)]
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use test_support::{read_head, within};
+use test_support::{SilentListener, read_head, within};
 use ws_client::{
     CloseCode, Config, CookieJar, Error, ErrorKind, Message, OpCode, ProxyConfig, ProxyKind,
 };
@@ -314,32 +314,14 @@ fn error_kinds_without_reaching_into_lower_crates() {
     });
 }
 
-/// A listener whose accept queue is full: further connection attempts hang in SYN_SENT.
-fn full_listener(addr: &str) -> Option<(socket2::Socket, Vec<TcpStream>)> {
-    use socket2::{Domain, Socket, Type};
-    let addr: std::net::SocketAddr = addr.parse().unwrap();
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None).ok()?;
-    socket.bind(&addr.into()).ok()?;
-    socket.listen(0).ok()?;
-    let local = socket.local_addr().ok()?.as_socket()?;
-    let mut fillers = Vec::new();
-    for _ in 0..8 {
-        match TcpStream::connect_timeout(&local, Duration::from_millis(100)) {
-            Ok(s) => fillers.push(s),
-            Err(_) => return Some((socket, fillers)),
-        }
-    }
-    None
-}
-
 #[test]
 fn a_connect_that_times_out_is_a_timeout() {
     within(Duration::from_secs(30), "connect timeout", || {
-        let Some((listener, _fill)) = full_listener("127.0.0.1:0") else {
+        let Some(silent) = SilentListener::bind("127.0.0.1") else {
             eprintln!("the kernel accepted every connection; nothing to time out");
             return;
         };
-        let port = listener.local_addr().unwrap().as_socket().unwrap().port();
+        let port = silent.addr().port();
         let started = Instant::now();
         let err = builder()
             .connect_timeout(Some(Duration::from_millis(300)))

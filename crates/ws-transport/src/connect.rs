@@ -55,19 +55,26 @@ pub struct TransportConfig {
 }
 
 impl TransportConfig {
-    /// Time limit for resolving the host name, for each TCP connect attempt and for the TLS
-    /// handshake. Default `None`: the operating system's limits. The system resolver takes
-    /// no time limit, so with one the lookup runs on a thread of its own and is given up on
-    /// (left to finish there) when the limit passes.
+    /// Time limit for opening the connection, all of it: resolving the host name, every TCP
+    /// connect attempt, the exchange with a proxy and the TLS handshake together. Default
+    /// `None`: the operating system's limits.
+    ///
+    /// When the name has several addresses, each attempt gets an equal share of the time
+    /// left for the addresses not yet tried, but at least 2 s (or all that is left, if
+    /// less): an address that does not answer cannot take the whole limit from the others,
+    /// and a long list does not cut every attempt short. The system resolver takes no time
+    /// limit, so with one the lookup runs on a thread of its own and is given up on (left to
+    /// finish there) when the time runs out.
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// Time limit for each exchange with the proxy (Python's `proxy_timeout`), including the
-    /// local lookup of the target's address that plain SOCKS4 and SOCKS5 need. Default: the
-    /// connect timeout.
+    /// Time limit for the exchange with the proxy (Python's `proxy_timeout`), including the
+    /// local lookup of the target's address that plain SOCKS4 and SOCKS5 need. The exchange
+    /// stays within the connect timeout as well: it ends at whichever limit comes first.
+    /// Default `None`: the connect timeout alone.
     #[must_use]
     pub fn proxy_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.proxy_timeout = timeout;
@@ -140,6 +147,9 @@ pub fn connect(url: &WsUrl, config: &TransportConfig) -> Result<Stream, Error> {
         #[cfg(not(feature = "tls"))]
         return Err(no_tls());
     }
+    // One deadline for all of it: the lookup, every connect attempt, the proxy's exchange
+    // and the TLS handshake.
+    let mut deadline = Deadline::started(config.connect_timeout);
     let stream = if let Some(path) = &config.unix_socket {
         if matches!(config.proxy, ProxyConfig::Explicit(_)) {
             return Err(Error::InvalidConfig(
@@ -150,24 +160,24 @@ pub fn connect(url: &WsUrl, config: &TransportConfig) -> Result<Stream, Error> {
     } else {
         match config.proxy.select(url, config.no_proxy.as_ref())? {
             Some(proxy) => {
-                let tcp = through_proxy(&proxy, url.host(), url.port(), config)?;
+                let tcp = through_proxy(&proxy, url.host(), url.port(), config, &mut deadline)?;
                 stream_io(Stream::from_tcp(tcp), "set up the proxied socket")?
             }
             None => {
-                let tcp = connect_tcp(url.host(), url.port(), config)?;
+                let tcp = connect_tcp_within(url.host(), url.port(), config, &mut deadline)?;
                 stream_io(Stream::from_tcp(tcp), "set up the socket")?
             }
         }
     };
     if url.is_secure() {
-        wrap_tls(stream, url.host(), config)
+        wrap_tls(stream, url.host(), config, &mut deadline)
     } else {
         Ok(stream)
     }
 }
 
 /// Uses a stream the caller connected (Python's `socket=`): nothing is dialled, and for
-/// `wss://` TLS is laid over it with `config`'s TLS options.
+/// `wss://` TLS is laid over it with `config`'s TLS options, within the connect timeout.
 ///
 /// # Errors
 /// TLS failures, when `url` is `wss://`.
@@ -177,7 +187,8 @@ pub fn connect_over(
     config: &TransportConfig,
 ) -> Result<Stream, Error> {
     if url.is_secure() {
-        wrap_tls(stream, url.host(), config)
+        let mut deadline = Deadline::started(config.connect_timeout);
+        wrap_tls(stream, url.host(), config, &mut deadline)
     } else {
         Ok(stream)
     }
@@ -195,7 +206,7 @@ fn no_tls() -> Error {
 
 /// Without TLS built in, `wss://` is refused.
 #[cfg(not(feature = "tls"))]
-fn wrap_tls(_: Stream, _: &str, _: &TransportConfig) -> Result<Stream, Error> {
+fn wrap_tls(_: Stream, _: &str, _: &TransportConfig, _: &mut Deadline) -> Result<Stream, Error> {
     Err(no_tls())
 }
 
@@ -224,12 +235,51 @@ fn connect_unix(path: &std::path::Path) -> Result<Stream, Error> {
     )))
 }
 
-/// Resolves `host` and tries each address in turn.
+/// Resolves `host` and tries each address in turn, all within the connect timeout (see
+/// [`TransportConfig::connect_timeout`] for how it is shared among the addresses).
+///
+/// # Errors
+/// [`Error::Resolve`] when the name has no address; [`Error::Timeout`] when the connect
+/// timeout runs out; [`Error::Connect`], with every attempt's error, when every address
+/// failed.
 pub fn connect_tcp(host: &str, port: u16, config: &TransportConfig) -> Result<TcpStream, Error> {
-    let addrs = resolve(host, port, config.connect_timeout)?;
-    let target = HostPort(host, port).to_string();
+    let mut deadline = Deadline::started(config.connect_timeout);
+    connect_tcp_within(host, port, config, &mut deadline)
+}
+
+/// The shortest time an attempt is given while that much is left: a long list of addresses
+/// that do not answer must not cut the attempt at one that would into slivers.
+const MIN_ATTEMPT: Duration = Duration::from_secs(2);
+
+/// [`connect_tcp`] within `deadline`.
+fn connect_tcp_within(
+    host: &str,
+    port: u16,
+    config: &TransportConfig,
+    deadline: &mut Deadline,
+) -> Result<TcpStream, Error> {
+    let addrs = resolve(host, port, deadline)?;
+    connect_addrs(HostPort(host, port).to_string(), &addrs, config, deadline)
+}
+
+/// Tries each of `addrs` (the addresses of `target`) in turn within `deadline`, each
+/// attempt with its share of the time left ([`attempt_limit`]).
+fn connect_addrs(
+    target: String,
+    addrs: &[SocketAddr],
+    config: &TransportConfig,
+    deadline: &mut Deadline,
+) -> Result<TcpStream, Error> {
     let mut attempts = Vec::new();
-    for addr in addrs {
+    for (tried, &addr) in addrs.iter().enumerate() {
+        // An attempt waits in poll(2), which counts whole milliseconds (the limit is rounded
+        // down to them): with less than one left there is no time for another attempt.
+        let left = match deadline.remaining() {
+            Ok(Some(left)) if left < Duration::from_millis(1) => break,
+            Ok(left) => left,
+            Err(_) => break,
+        };
+        let limit = left.map(|left| attempt_limit(left, addrs.len() - tried));
         log::debug!("connecting to {target} at {addr}");
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
             .map_err(|source| Error::Io {
@@ -237,14 +287,14 @@ pub fn connect_tcp(host: &str, port: u16, config: &TransportConfig) -> Result<Tc
                 source,
             })?;
         config.socket.apply(&socket)?;
-        let result = match config.connect_timeout {
+        let result = match limit {
             Some(limit) => socket.connect_timeout(&SockAddr::from(addr), limit),
             None => socket.connect(&SockAddr::from(addr)),
         };
         match result {
             Ok(()) => return Ok(socket.into()),
             Err(e) => {
-                let e = match (e.kind(), config.connect_timeout) {
+                let e = match (e.kind(), limit) {
                     (io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock, Some(limit)) => {
                         io::Error::new(
                             io::ErrorKind::TimedOut,
@@ -258,28 +308,43 @@ pub fn connect_tcp(host: &str, port: u16, config: &TransportConfig) -> Result<Tc
             }
         }
     }
-    Err(attempts_failed(target, attempts, config.connect_timeout))
+    Err(attempts_failed(
+        target,
+        attempts,
+        addrs.len(),
+        deadline.timeout(),
+    ))
 }
 
-/// The error after every address failed: a timeout when every one timed out (however many
-/// there were), else the list of attempts.
+/// The time the next attempt may take when `left` remains for `untried` addresses: an
+/// equal share, but at least [`MIN_ATTEMPT`] (or all that is left, if less).
+fn attempt_limit(left: Duration, untried: usize) -> Duration {
+    let share = left / u32::try_from(untried.max(1)).unwrap_or(u32::MAX);
+    share.max(MIN_ATTEMPT.min(left))
+}
+
+/// The error after the attempts at `total` addresses ended without a connection: a timeout
+/// when the time ran out before every address was tried or every attempt timed out, else
+/// the list of attempts.
 fn attempts_failed(
     target: String,
     attempts: Vec<(SocketAddr, io::Error)>,
+    total: usize,
     limit: Option<Duration>,
 ) -> Error {
-    let all_timed_out = !attempts.is_empty()
-        && attempts
+    let timed_out = attempts.len() < total
+        || attempts
             .iter()
             .all(|(_, e)| e.kind() == io::ErrorKind::TimedOut);
     match limit {
-        Some(limit) if all_timed_out => {
-            let each = match attempts.len() {
-                1 => String::new(),
-                n => format!(" (each of {n} addresses)"),
+        Some(limit) if timed_out => {
+            let tried = match (attempts.len(), total) {
+                (1, 1) => String::new(),
+                (n, total) if n == total => format!(" ({n} addresses tried)"),
+                (n, total) => format!(" ({n} of {total} addresses tried)"),
             };
             Error::Timeout {
-                operation: format!("TCP connect to {target}{each}"),
+                operation: format!("TCP connect to {target}{tried}"),
                 limit,
             }
         }
@@ -287,12 +352,12 @@ fn attempts_failed(
     }
 }
 
-/// The addresses of `host`, looked up within `limit` when there is one.
-fn resolve(host: &str, port: u16, limit: Option<Duration>) -> Result<Vec<SocketAddr>, Error> {
+/// The addresses of `host`, looked up within `deadline`.
+fn resolve(host: &str, port: u16, deadline: &mut Deadline) -> Result<Vec<SocketAddr>, Error> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
-    let addrs = resolve_within(host, port, limit, system_lookup)?;
+    let addrs = resolve_within(host, port, deadline, system_lookup)?;
     if addrs.is_empty() {
         return Err(no_addresses(host));
     }
@@ -307,20 +372,24 @@ fn system_lookup(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
     Ok((host, port).to_socket_addrs()?.collect())
 }
 
-/// Runs `lookup` within `limit`. The system resolver cannot be given a time limit, so with
-/// one the lookup runs on a thread of its own and the caller waits for it only that long;
-/// a lookup that overruns finishes on its thread and its answer is dropped.
+/// Runs `lookup` within `deadline`. The system resolver cannot be given a time limit, so
+/// with one the lookup runs on a thread of its own and the caller waits for it only as long
+/// as is left; a lookup that overruns finishes on its thread and its answer is dropped.
 fn resolve_within(
     host: &str,
     port: u16,
-    limit: Option<Duration>,
+    deadline: &mut Deadline,
     lookup: Lookup,
 ) -> Result<Vec<SocketAddr>, Error> {
     let fail = |source| Error::Resolve {
         host: host.to_string(),
         source,
     };
-    let Some(limit) = limit else {
+    let operation = || format!("resolving {host}");
+    let left = deadline
+        .remaining()
+        .map_err(|e| Error::io(operation(), e, deadline.timeout()))?;
+    let Some(left) = left else {
         return lookup(host, port).map_err(fail);
     };
     let (answer, answered) = mpsc::sync_channel(1);
@@ -335,11 +404,11 @@ fn resolve_within(
             operation: "cannot start a thread to resolve the host name".into(),
             source,
         })?;
-    match answered.recv_timeout(limit) {
+    match answered.recv_timeout(left) {
         Ok(result) => result.map_err(fail),
         Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::Timeout {
-            operation: format!("resolving {host}"),
-            limit,
+            operation: operation(),
+            limit: deadline.timeout().unwrap_or(left),
         }),
         Err(mpsc::RecvTimeoutError::Disconnected) => Err(fail(io::Error::other(
             "the resolver thread ended without an answer",
@@ -347,39 +416,46 @@ fn resolve_within(
     }
 }
 
-/// Connects to `proxy` and asks it for a tunnel to `host:port`.
+/// Connects to `proxy` and asks it for a tunnel to `host:port`, within `deadline`; the
+/// exchange also within the proxy timeout when there is one.
 fn through_proxy(
     proxy: &Proxy,
     host: &str,
     port: u16,
     config: &TransportConfig,
+    deadline: &mut Deadline,
 ) -> Result<TcpStream, Error> {
     log::debug!(
         "connecting to {} through proxy {proxy}",
         HostPort(host, port)
     );
-    let tcp = connect_tcp(proxy.host(), proxy.port(), config).map_err(|e| ProxyError::Connect {
-        proxy: proxy.address(),
-        source: Box::new(e),
-    })?;
-    let mut tcp = tcp;
-    let limit = config.proxy_timeout.or(config.connect_timeout);
-    negotiate(proxy, &mut tcp, host, port, limit)?;
+    let mut tcp =
+        connect_tcp_within(proxy.host(), proxy.port(), config, deadline).map_err(|e| {
+            ProxyError::Connect {
+                proxy: proxy.address(),
+                source: Box::new(e),
+            }
+        })?;
+    let exchange = match config.proxy_timeout {
+        Some(limit) => Deadline::started(Some(limit)).sooner(*deadline),
+        None => *deadline,
+    };
+    negotiate(proxy, &mut tcp, host, port, exchange)?;
     Ok(tcp)
 }
 
-/// Asks `proxy` for a tunnel to `host:port` over `stream`, within `limit` for the whole
-/// exchange; see [`Proxy::negotiate`].
+/// Asks `proxy` for a tunnel to `host:port` over `stream`, the whole exchange within
+/// `deadline`; see [`Proxy::negotiate`].
 pub(crate) fn negotiate<S: ProxyStream>(
     proxy: &Proxy,
     stream: &mut S,
     host: &str,
     port: u16,
-    limit: Option<Duration>,
+    deadline: Deadline,
 ) -> Result<(), Error> {
     let mut talk = Exchange {
         stream,
-        deadline: Deadline::started(limit),
+        deadline,
         proxy,
     };
     match proxy.kind() {
@@ -425,11 +501,10 @@ impl<S: ProxyStream> Exchange<'_, S> {
     /// address, not a name) within the time left of the exchange. A lookup that runs out of
     /// time names the exchange's own limit, as every other step of it does.
     fn resolve_target(&mut self, host: &str, port: u16) -> Result<Vec<SocketAddr>, Error> {
-        let step = "resolving the target";
-        match resolve(host, port, self.time_left(step)?) {
+        match resolve(host, port, &mut self.deadline) {
             Err(Error::Timeout { operation, limit }) => Err(Error::Timeout {
                 operation: format!("{operation} for proxy {}", self.proxy.address()),
-                limit: self.deadline.timeout().unwrap_or(limit),
+                limit,
             }),
             other => other,
         }
@@ -618,9 +693,14 @@ impl<S: ProxyStream> Exchange<'_, S> {
     }
 }
 
-/// Runs the TLS handshake over `stream`, within the connect timeout.
+/// Runs the TLS handshake over `stream`, within `deadline`.
 #[cfg(feature = "tls")]
-fn wrap_tls(stream: Stream, host: &str, config: &TransportConfig) -> Result<Stream, Error> {
+fn wrap_tls(
+    stream: Stream,
+    host: &str,
+    config: &TransportConfig,
+    deadline: &mut Deadline,
+) -> Result<Stream, Error> {
     let tls = config.tls_config();
     let rustls_config = tls.rustls_config()?;
     let name = tls.verify_name(host).to_string();
@@ -632,8 +712,7 @@ fn wrap_tls(stream: Stream, host: &str, config: &TransportConfig) -> Result<Stre
     // a whole message; without this a write over 64 KiB would stop short.
     conn.set_buffer_limit(None);
     let mut raw = stream.into_raw();
-    let mut deadline = Deadline::started(config.connect_timeout);
-    if let Err(e) = tls_handshake(&mut conn, &mut raw, &mut deadline) {
+    if let Err(e) = tls_handshake(&mut conn, &mut raw, deadline) {
         let error = match e
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<rustls::Error>())
@@ -715,18 +794,130 @@ mod tests {
             attempt("127.0.0.1:80", io::ErrorKind::TimedOut),
             attempt("[::1]:80", io::ErrorKind::TimedOut),
         ];
-        let err = attempts_failed("localhost:80".into(), both, limit);
+        let err = attempts_failed("localhost:80".into(), both, 2, limit);
         assert!(err.is_timeout(), "{err:?}");
         assert_eq!(
             err.to_string(),
-            "TCP connect to localhost:80 (each of 2 addresses) timed out after 2s"
+            "TCP connect to localhost:80 (2 addresses tried) timed out after 2s"
         );
         let mixed = vec![
             attempt("127.0.0.1:80", io::ErrorKind::TimedOut),
             attempt("[::1]:80", io::ErrorKind::ConnectionRefused),
         ];
-        let err = attempts_failed("localhost:80".into(), mixed, limit);
+        let err = attempts_failed("localhost:80".into(), mixed, 2, limit);
         assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+        // The time ran out before the second address: a timeout, whatever the first said.
+        let first = vec![attempt("[::1]:80", io::ErrorKind::ConnectionRefused)];
+        let err = attempts_failed("localhost:80".into(), first, 2, limit);
+        assert_eq!(
+            err.to_string(),
+            "TCP connect to localhost:80 (1 of 2 addresses tried) timed out after 2s"
+        );
+        let none = attempts_failed("localhost:80".into(), Vec::new(), 1, limit);
+        assert_eq!(
+            none.to_string(),
+            "TCP connect to localhost:80 (0 of 1 addresses tried) timed out after 2s"
+        );
+        let one = vec![attempt("127.0.0.1:80", io::ErrorKind::TimedOut)];
+        let err = attempts_failed("127.0.0.1:80".into(), one, 1, limit);
+        assert_eq!(
+            err.to_string(),
+            "TCP connect to 127.0.0.1:80 timed out after 2s"
+        );
+    }
+
+    #[test]
+    fn each_attempt_gets_a_share_of_the_time_left_but_at_least_two_seconds() {
+        let s = Duration::from_secs;
+        assert_eq!(attempt_limit(s(10), 1), s(10));
+        assert_eq!(attempt_limit(s(10), 2), s(5));
+        assert_eq!(attempt_limit(s(10), 10), s(2));
+        assert_eq!(attempt_limit(s(3), 2), s(2));
+        assert_eq!(
+            attempt_limit(Duration::from_millis(800), 4),
+            Duration::from_millis(800)
+        );
+        assert_eq!(attempt_limit(s(10), 0), s(10));
+    }
+
+    fn within(limit: Duration) -> Deadline {
+        Deadline::started(Some(limit))
+    }
+
+    /// [`connect_addrs`] to `addrs` within `limit`, and how long it took.
+    fn timed_connect(
+        addrs: &[SocketAddr],
+        limit: Duration,
+    ) -> (Result<TcpStream, Error>, Duration) {
+        let started = std::time::Instant::now();
+        let config = TransportConfig::default();
+        let result = connect_addrs("t:1".into(), addrs, &config, &mut within(limit));
+        (result, started.elapsed())
+    }
+
+    /// A refusing address: a port that was just free.
+    fn refusing() -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("an address")
+    }
+
+    #[test]
+    fn an_address_that_does_not_answer_leaves_time_for_the_next() {
+        let Some(silent) = test_support::SilentListener::bind("127.0.0.1") else {
+            eprintln!("the kernel accepted every connection; nothing to time out");
+            return;
+        };
+        let good = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addrs = [silent.addr(), good.local_addr().expect("an address")];
+        // 4 s for two addresses: the silent one gets its share, 2 s, and no more.
+        let (tcp, took) = timed_connect(&addrs, Duration::from_secs(4));
+        let tcp = tcp.expect("the second address answers");
+        assert_eq!(tcp.peer_addr().expect("a peer"), addrs[1]);
+        assert!(
+            took >= Duration::from_millis(1900),
+            "gave up early, after {took:?}"
+        );
+        assert!(took < Duration::from_millis(3500), "took {took:?}");
+    }
+
+    #[test]
+    fn addresses_that_do_not_answer_share_one_deadline() {
+        let (Some(first), Some(second)) = (
+            test_support::SilentListener::bind("127.0.0.1"),
+            test_support::SilentListener::bind("127.0.0.1"),
+        ) else {
+            eprintln!("the kernel accepted every connection; nothing to time out");
+            return;
+        };
+        let addrs = [first.addr(), second.addr(), refusing()];
+        let (result, took) = timed_connect(&addrs, Duration::from_millis(600));
+        let err = result.expect_err("nothing answers");
+        assert!(err.is_timeout(), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "TCP connect to t:1 (1 of 3 addresses tried) timed out after 600ms"
+        );
+        assert!(
+            took >= Duration::from_millis(550),
+            "gave up early, after {took:?}"
+        );
+        assert!(took < Duration::from_millis(1500), "took {took:?}");
+    }
+
+    #[test]
+    fn a_refused_address_moves_on_at_once() {
+        let good = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addrs = [refusing(), good.local_addr().expect("an address")];
+        let (tcp, took) = timed_connect(&addrs, Duration::from_secs(10));
+        let tcp = tcp.expect("the second address answers");
+        assert_eq!(tcp.peer_addr().expect("a peer"), addrs[1]);
+        assert!(took < Duration::from_secs(2), "took {took:?}");
+        let (result, _) = timed_connect(&[refusing()], Duration::from_secs(10));
+        let err = result.expect_err("refused");
+        assert!(
+            matches!(&err, Error::Connect { attempts, .. } if attempts.len() == 1),
+            "{err:?}"
+        );
     }
 
     /// A resolver that does not answer for 10 s.
@@ -747,7 +938,7 @@ mod tests {
     fn a_stalled_resolver_times_out_at_the_limit() {
         let started = std::time::Instant::now();
         let limit = Duration::from_millis(200);
-        let err = resolve_within("slow.example", 443, Some(limit), stalled_lookup)
+        let err = resolve_within("slow.example", 443, &mut within(limit), stalled_lookup)
             .expect_err("the lookup stalls");
         let took = started.elapsed();
         assert!(err.is_timeout(), "{err:?}");
@@ -762,10 +953,11 @@ mod tests {
     #[test]
     fn a_resolver_that_answers_in_time_is_used_with_or_without_a_limit() {
         for limit in [None, Some(Duration::from_secs(5))] {
-            let addrs =
-                resolve_within("here.example", 8080, limit, loopback_lookup).expect("an answer");
+            let mut deadline = Deadline::started(limit);
+            let addrs = resolve_within("here.example", 8080, &mut deadline, loopback_lookup)
+                .expect("an answer");
             assert_eq!(addrs, [SocketAddr::from(([127, 0, 0, 1], 8080))]);
-            let err = resolve_within("gone.example", 80, limit, failing_lookup)
+            let err = resolve_within("gone.example", 80, &mut deadline, failing_lookup)
                 .expect_err("no such host");
             assert!(matches!(&err, Error::Resolve { host, .. } if host == "gone.example"));
         }
@@ -773,7 +965,9 @@ mod tests {
 
     #[test]
     fn an_ip_literal_is_not_looked_up() {
-        let addrs = resolve("::1", 9, Some(Duration::from_nanos(1))).expect("a literal");
+        let mut spent = within(Duration::from_nanos(1));
+        std::thread::sleep(Duration::from_millis(1));
+        let addrs = resolve("::1", 9, &mut spent).expect("a literal");
         assert_eq!(
             addrs,
             [SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 9))]

@@ -28,6 +28,16 @@ impl Deadline {
         }
     }
 
+    /// Whichever of the two ends first (one without a limit never ends), counting from when
+    /// each was started.
+    pub(crate) fn sooner(self, other: Self) -> Self {
+        match (self.at, other.at) {
+            (Some(mine), Some(theirs)) if theirs < mine => other,
+            (None, Some(_)) => other,
+            _ => self,
+        }
+    }
+
     /// The limit as given.
     pub(crate) const fn timeout(&self) -> Option<Duration> {
         self.timeout
@@ -47,5 +57,29 @@ impl Deadline {
                 format!("timed out after {}", ShowDuration(timeout)),
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sooner_is_the_deadline_that_ends_first() {
+        let short = Deadline::started(Some(Duration::from_secs(1)));
+        let long = Deadline::started(Some(Duration::from_secs(5)));
+        let none = Deadline::started(None);
+        for (a, b) in [(short, long), (long, short), (short, none), (none, short)] {
+            assert_eq!(a.sooner(b).timeout(), Some(Duration::from_secs(1)));
+        }
+        assert_eq!(none.sooner(none).timeout(), None);
+        // A limit started earlier can end first though it is longer.
+        let early = Deadline::started(Some(Duration::from_millis(30)));
+        std::thread::sleep(Duration::from_millis(25));
+        let late = Deadline::started(Some(Duration::from_millis(20)));
+        assert_eq!(
+            early.sooner(late).timeout(),
+            Some(Duration::from_millis(30))
+        );
     }
 }

@@ -187,7 +187,13 @@ impl Proxy {
         port: u16,
         limit: Option<Duration>,
     ) -> Result<(), Error> {
-        crate::connect::negotiate(self, stream, host, port, limit)
+        crate::connect::negotiate(
+            self,
+            stream,
+            host,
+            port,
+            crate::deadline::Deadline::started(limit),
+        )
     }
 }
 

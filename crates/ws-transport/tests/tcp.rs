@@ -5,7 +5,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use test_support::tcp_echo_server;
+use test_support::{read_head, tcp_echo_server};
 use ws_transport::{
     Error, OptionValue, Proxy, ProxyConfig, ProxyError, ProxyKind, SocketOptions, Stream,
     TransportConfig, WsUrl, connect, connect_over,
@@ -241,17 +241,12 @@ fn connect_peer(
     let port = listener.local_addr().unwrap().port();
     let handle = std::thread::spawn(move || {
         let (mut peer, _) = listener.accept().unwrap();
-        let mut request = Vec::new();
-        let mut byte = [0; 1];
-        while !request.ends_with(b"\r\n\r\n") {
-            peer.read_exact(&mut byte).unwrap();
-            request.push(byte[0]);
-        }
+        let request = read_head(&mut peer);
         let mut out = reply.as_bytes().to_vec();
         out.extend_from_slice(early);
         peer.write_all(&out).unwrap();
         std::thread::sleep(Duration::from_millis(100));
-        String::from_utf8(request).unwrap()
+        request
     });
     (port, handle)
 }
@@ -347,6 +342,31 @@ fn silent_proxy_times_out_and_unreachable_proxy_says_so() {
         )),
         "{err}"
     );
+}
+
+#[test]
+fn a_longer_proxy_timeout_stays_within_the_connect_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let holder = std::thread::spawn(move || {
+        let held = listener.accept().unwrap();
+        std::thread::sleep(Duration::from_millis(900));
+        drop(held);
+    });
+    let proxy = Proxy::new(ProxyKind::Http, "127.0.0.1", Some(port));
+    let config = TransportConfig::default()
+        .proxy(ProxyConfig::Explicit(proxy))
+        .proxy_timeout(Some(Duration::from_secs(5)))
+        .connect_timeout(Some(Duration::from_millis(200)));
+    let started = Instant::now();
+    let err = connect(&url("ws://target.example/"), &config).unwrap_err();
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        format!("CONNECT with proxy 127.0.0.1:{port} timed out after 200ms")
+    );
+    assert!(started.elapsed() < Duration::from_millis(800));
+    holder.join().unwrap();
 }
 
 #[test]

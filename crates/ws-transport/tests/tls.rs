@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use test_support::{Pki, tls_echo_server};
+use test_support::{Pki, read_head, tls_echo_server};
 use ws_transport::{
     CertificateProblem, Error, ProxyConfig, TlsConfig, TlsError, TransportConfig, WsUrl, connect,
 };
@@ -437,4 +437,55 @@ fn handshake_timeout_against_a_silent_server() {
         "{err}"
     );
     holder.join().unwrap();
+}
+
+#[test]
+fn one_connect_timeout_covers_the_proxy_exchange_and_the_tls_handshake() {
+    // A proxy that takes 600 ms to open the tunnel, then a server behind it that never
+    // answers the TLS handshake: with a 1 s connect timeout the handshake gets the 400 ms
+    // that are left, not a second of its own.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let proxy = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        let head = read_head(&mut tcp);
+        std::thread::sleep(Duration::from_millis(600));
+        tcp.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .unwrap();
+        // Silent until the client gives up.
+        let mut rest = Vec::new();
+        let _ = tcp.read_to_end(&mut rest);
+        head
+    });
+    let cfg = config(
+        TlsConfig::default()
+            .dangerous()
+            .disable_certificate_verification(),
+    )
+    .proxy(ProxyConfig::Explicit(ws_transport::Proxy::new(
+        ws_transport::ProxyKind::Http,
+        "127.0.0.1",
+        Some(port),
+    )))
+    .connect_timeout(Some(Duration::from_secs(1)));
+    let started = std::time::Instant::now();
+    let err = connect(&url("target.example", 443), &cfg).unwrap_err();
+    let took = started.elapsed();
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("TLS handshake with target.example timed out after 1s"),
+        "{err}"
+    );
+    assert!(
+        took >= Duration::from_millis(950),
+        "gave up early, after {took:?}"
+    );
+    assert!(took < Duration::from_millis(1400), "took {took:?}");
+    assert!(
+        proxy
+            .join()
+            .unwrap()
+            .starts_with("CONNECT target.example:443 ")
+    );
 }
