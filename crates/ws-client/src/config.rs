@@ -13,6 +13,12 @@ use ws_transport::{NoProxy, ProxyConfig, SocketOptions, TransportConfig};
 
 use crate::{CookieJar, Error};
 
+/// The connect timeout and the handshake timeout when neither they nor
+/// [`timeout`](ConfigBuilder::timeout) are set: 10 s each, so that a server that accepts the
+/// TCP connection and then says nothing cannot hold `connect` for ever (Python's
+/// websocket-client waits without limit; python-websockets gives the whole opening 10 s).
+pub const DEFAULT_OPEN_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A caller's mask key function (Python's `get_mask_key` / `set_mask_key`).
 pub(crate) type MaskFn = Arc<Mutex<dyn FnMut() -> [u8; 4] + Send>>;
 
@@ -33,6 +39,9 @@ pub struct Config {
     pub(crate) subprotocols: Vec<String>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) handshake_timeout: Option<Duration>,
+    /// Whether the connect and the handshake timeout were set on their own (then `timeout`
+    /// no longer sets them).
+    chosen: Chosen,
     pub(crate) close_timeout: Duration,
     pub(crate) redirect_limit: u32,
     pub(crate) frame: ws_frame::Config,
@@ -42,10 +51,17 @@ pub struct Config {
     pub(crate) compression: Option<ws_deflate::DeflateConfig>,
 }
 
+/// Which of the opening timeouts the caller set on their own.
+#[derive(Clone, Copy, Debug, Default)]
+struct Chosen {
+    connect: bool,
+    handshake: bool,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
-            transport: TransportConfig::default(),
+            transport: TransportConfig::default().connect_timeout(Some(DEFAULT_OPEN_TIMEOUT)),
             headers: Vec::new(),
             header_lines: Vec::new(),
             cookie: None,
@@ -55,7 +71,8 @@ impl Default for Config {
             suppress_host: false,
             subprotocols: Vec::new(),
             timeout: None,
-            handshake_timeout: None,
+            handshake_timeout: Some(DEFAULT_OPEN_TIMEOUT),
+            chosen: Chosen::default(),
             close_timeout: Duration::from_secs(3),
             redirect_limit: 3,
             frame: ws_frame::Config::default(),
@@ -122,6 +139,18 @@ impl Config {
     #[must_use]
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
+    }
+
+    /// The time limit for opening the connection (`None`: the operating system's).
+    #[must_use]
+    pub fn connect_timeout(&self) -> Option<Duration> {
+        self.transport.timeout()
+    }
+
+    /// The time limit for the HTTP upgrade exchange (`None`: none).
+    #[must_use]
+    pub fn handshake_timeout(&self) -> Option<Duration> {
+        self.handshake_timeout
     }
 
     /// The transport options (proxy, TLS, socket options).
@@ -339,33 +368,47 @@ impl ConfigBuilder {
         self
     }
 
-    /// Python's `timeout=`: the socket timeout for reads and writes after the handshake, and
-    /// the default for the connect and handshake timeouts. Default `None` (block).
+    /// Python's `timeout=`: the socket timeout for reads and writes after the handshake
+    /// (default `None`: block), and the connect and handshake timeouts unless they are set
+    /// on their own. `None` leaves those two at [`DEFAULT_OPEN_TIMEOUT`]; to open without
+    /// any limit, set them to `None` themselves.
     #[must_use]
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.check_duration("timeout", timeout);
         self.config.timeout = timeout;
+        let open = timeout.or(Some(DEFAULT_OPEN_TIMEOUT));
+        if !self.config.chosen.connect {
+            self.config.transport = self.config.transport.connect_timeout(open);
+        }
+        if !self.config.chosen.handshake {
+            self.config.handshake_timeout = open;
+        }
         self
     }
 
     /// Time limit for opening the connection: resolving the host name, every TCP connect
     /// attempt, the exchange with a proxy and the TLS handshake, together (how the attempts
     /// at several addresses share it: [`TransportConfig::connect_timeout`]). Default:
-    /// `timeout`.
+    /// `timeout`, or [`DEFAULT_OPEN_TIMEOUT`] without one. `None`: the operating system's
+    /// limits.
     ///
     /// [`TransportConfig::connect_timeout`]: ws_transport::TransportConfig::connect_timeout
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.check_duration("connect_timeout", timeout);
         self.config.transport = self.config.transport.connect_timeout(timeout);
+        self.config.chosen.connect = true;
         self
     }
 
-    /// Time limit for the HTTP upgrade exchange. Default: `timeout`.
+    /// Time limit for the HTTP upgrade exchange, all of it: sending the request and reading
+    /// the whole response. Default: `timeout`, or [`DEFAULT_OPEN_TIMEOUT`] without one.
+    /// `None`: no limit.
     #[must_use]
     pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.check_duration("handshake_timeout", timeout);
         self.config.handshake_timeout = timeout;
+        self.config.chosen.handshake = true;
         self
     }
 
@@ -507,13 +550,7 @@ impl ConfigBuilder {
     /// [`Error::InvalidConfig`] naming every problem: a header with CR/LF/NUL or a non-token
     /// name, a `Sec-WebSocket-Extensions` header, a zero timeout.
     pub fn build(mut self) -> Result<Config, Error> {
-        let mut config = self.config;
-        if let Some(timeout) = config.timeout {
-            if config.transport.timeout().is_none() {
-                config.transport = config.transport.connect_timeout(Some(timeout));
-            }
-            config.handshake_timeout = config.handshake_timeout.or(Some(timeout));
-        }
+        let config = self.config;
         let probe = ws_transport::WsUrl::parse("ws://example.invalid/")
             .map(|url| config.request(&url, [0; 16], true));
         if let Ok(request) = probe {
@@ -544,5 +581,60 @@ impl ConfigBuilder {
         } else {
             Err(Error::InvalidConfig(self.problems.join("; ")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    fn limits(config: &Config) -> (Option<Duration>, Option<Duration>) {
+        (config.connect_timeout(), config.handshake_timeout())
+    }
+
+    #[test]
+    fn opening_is_bounded_unless_asked_otherwise() {
+        let open = Some(DEFAULT_OPEN_TIMEOUT);
+        assert_eq!(limits(&Config::default()), (open, open));
+        let built = |b: ConfigBuilder| b.build().expect("a valid configuration");
+        assert_eq!(limits(&built(Config::builder())), (open, open));
+        // `timeout` sets both unless they were set on their own, in either order.
+        assert_eq!(
+            limits(&built(Config::builder().timeout(Some(S(3))))),
+            (Some(S(3)), Some(S(3)))
+        );
+        assert_eq!(
+            limits(&built(
+                Config::builder()
+                    .connect_timeout(Some(S(1)))
+                    .timeout(Some(S(3)))
+            )),
+            (Some(S(1)), Some(S(3)))
+        );
+        assert_eq!(
+            limits(&built(
+                Config::builder()
+                    .timeout(Some(S(3)))
+                    .handshake_timeout(Some(S(2)))
+            )),
+            (Some(S(3)), Some(S(2)))
+        );
+        // `timeout(None)` (block after the handshake) leaves the opening at the default;
+        // `None` on the step itself removes its limit.
+        let config = built(Config::builder().timeout(None));
+        assert_eq!((config.timeout(), limits(&config)), (None, (open, open)));
+        let unbounded = built(
+            Config::builder()
+                .connect_timeout(None)
+                .handshake_timeout(None)
+                .timeout(Some(S(3))),
+        );
+        assert_eq!(limits(&unbounded), (None, None));
+        assert_eq!(unbounded.timeout(), Some(S(3)));
+        // A builder made from a configuration keeps what was chosen.
+        let again = built(unbounded.to_builder().timeout(Some(S(4))));
+        assert_eq!(limits(&again), (None, None));
     }
 }

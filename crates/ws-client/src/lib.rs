@@ -57,7 +57,7 @@ mod message;
 mod socket;
 mod trace;
 
-pub use config::{Config, ConfigBuilder};
+pub use config::{Config, ConfigBuilder, DEFAULT_OPEN_TIMEOUT};
 pub use cookies::{Cookie, CookieJar};
 pub use error::{Error, ErrorKind};
 pub use message::{CloseFrame, CloseRef, Message, MessageRef};

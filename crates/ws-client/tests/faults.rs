@@ -299,6 +299,41 @@ fn handshake_timeout_bounds_a_trickled_response() {
 }
 
 #[test]
+fn a_silent_server_cannot_hold_connect_for_ever_by_default() {
+    // No timeout set anywhere: the server accepts, reads the request and says nothing. The
+    // default handshake limit ends the wait (Python's client would wait for ever).
+    within(
+        Duration::from_secs(30),
+        "silent server, default limits",
+        || {
+            let port = tcp_peer(|mut tcp| {
+                let mut buf = [0; 4096];
+                let _ = tcp.read(&mut buf);
+                let _ = tcp.read_to_end(&mut Vec::new());
+            });
+            let config = builder().build().unwrap();
+            assert_eq!(config.timeout(), None);
+            let started = Instant::now();
+            let err = config
+                .connect(&format!("ws://127.0.0.1:{port}/"))
+                .unwrap_err();
+            assert!(err.is_timeout(), "{err}");
+            assert!(err.to_string().contains("handshake response"), "{err}");
+            let elapsed = started.elapsed();
+            assert!(
+                elapsed >= ws_client::DEFAULT_OPEN_TIMEOUT,
+                "gave up after {elapsed:?}"
+            );
+            assert_bounded(
+                elapsed,
+                ws_client::DEFAULT_OPEN_TIMEOUT,
+                "the default handshake limit",
+            );
+        },
+    );
+}
+
+#[test]
 fn proxy_timeout_bounds_a_trickled_connect_reply() {
     within(Duration::from_secs(30), "trickled CONNECT reply", || {
         let port = tcp_peer(|mut tcp| {

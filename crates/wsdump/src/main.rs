@@ -86,7 +86,8 @@ struct Args {
     #[arg(long, value_name = "PEM", requires = "cert")]
     key: Option<PathBuf>,
 
-    /// Seconds allowed for connecting and for each send (default: no limit)
+    /// Seconds allowed for connecting and for each send (default: 10 s to connect and 10 s
+    /// for the upgrade, no limit on sends)
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<f64>,
 
