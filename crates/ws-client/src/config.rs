@@ -368,9 +368,10 @@ impl ConfigBuilder {
         self
     }
 
-    /// Python's `timeout=`: the socket timeout for reads and writes after the handshake
-    /// (default `None`: block), and the connect and handshake timeouts unless they are set
-    /// on their own. `None` leaves those two at [`DEFAULT_OPEN_TIMEOUT`]; to open without
+    /// Python's `timeout=`: the socket timeout after the handshake, a deadline for each
+    /// whole receive call and each whole send (default `None`: block; see
+    /// [`WebSocket::set_timeout`](crate::WebSocket::set_timeout)), and the connect and
+    /// handshake timeouts unless they are set on their own. `None` leaves those two at [`DEFAULT_OPEN_TIMEOUT`]; to open without
     /// any limit, set them to `None` themselves.
     #[must_use]
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {

@@ -18,7 +18,10 @@
 //! dropped on a host change), sending and receiving messages and frames, the close handshake
 //! with a timeout, abort from another thread, errors that map one-to-one onto Python's
 //! exceptions ([`Error`]), tracing like `enableTrace` through `log` with credentials
-//! redacted. Out of scope: callbacks and reconnection (`ws-app`), compression (later).
+//! redacted, permessage-deflate (feature `deflate`). Every timeout is a deadline for the
+//! whole operation: opening a connection (bounded by [`DEFAULT_OPEN_TIMEOUT`] when nothing
+//! is set), the upgrade, each receive call, each send, the close. Out of scope: callbacks and
+//! reconnection (`ws-app`).
 //!
 //! # Cargo features
 //!

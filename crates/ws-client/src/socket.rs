@@ -47,7 +47,7 @@ pub struct WebSocket {
     link: Link,
     info: Arc<Info>,
     close_timeout: Duration,
-    timeout: Option<Duration>,
+    timeout: ReadTimeout,
 }
 
 impl std::fmt::Debug for WebSocket {
@@ -296,7 +296,7 @@ fn handshake(
         },
         info,
         close_timeout: config.close_timeout,
-        timeout: config.timeout,
+        timeout: ReadTimeout::new(config.timeout),
     })))
 }
 
@@ -477,13 +477,62 @@ fn protocol_failure(session: &mut Session<Keys>, link: &Link, e: ws_frame::Error
     error
 }
 
-/// Gives the next read the time left until `deadline`, when there is one.
-fn read_within(read: &ReadHalf, deadline: Option<Instant>) -> Result<(), Error> {
-    if let Some(deadline) = deadline {
-        let left = time_left(deadline, "receiving", None)?;
-        read.set_read_timeout(Some(left)).map_err(Error::Io)?;
+/// The socket timeout of a receiving side, kept as a deadline for each whole receive call:
+/// the first read of a call may wait the whole timeout, every later read of the same call
+/// only what is left of it. So a peer that trickles a message cannot hold a receive past
+/// the timeout (Python gives each socket read the whole timeout again). The socket's read
+/// timeout is cut only for a call's later reads, and put back at the next call's first.
+#[derive(Clone, Copy, Debug)]
+struct ReadTimeout {
+    timeout: Option<Duration>,
+    /// The socket's read timeout was cut to what was left of a call.
+    cut: bool,
+}
+
+impl ReadTimeout {
+    const fn new(timeout: Option<Duration>) -> Self {
+        Self {
+            timeout,
+            cut: false,
+        }
     }
-    Ok(())
+
+    /// Arms `read` for the next read of a receive call. `deadline`: the call's own (the
+    /// close handshake), which every read gets what is left of; otherwise `started` is when
+    /// the call's first read began (`None` before it), and the timeout counts from there.
+    fn arm(
+        &mut self,
+        read: &ReadHalf,
+        deadline: Option<Instant>,
+        started: &mut Option<Instant>,
+    ) -> Result<(), Error> {
+        let until = match (deadline, self.timeout, *started) {
+            (Some(deadline), _, _) => deadline,
+            (None, Some(timeout), Some(started)) => started + timeout,
+            (None, timeout, _) => {
+                // A call's first read: the whole timeout, which is on the socket already
+                // unless an earlier call cut it.
+                *started = timeout.map(|_| Instant::now());
+                if self.cut {
+                    ignore_unsupported(read.set_read_timeout(timeout))?;
+                    self.cut = false;
+                }
+                return Ok(());
+            }
+        };
+        let left = time_left(until, "receiving", self.timeout)?;
+        ignore_unsupported(read.set_read_timeout(Some(left)))?;
+        self.cut = true;
+        Ok(())
+    }
+
+    /// A new timeout, set on `read`.
+    fn set(&mut self, read: &ReadHalf, timeout: Option<Duration>) -> Result<(), Error> {
+        check_timeout(timeout)?;
+        ignore_unsupported(read.set_read_timeout(timeout))?;
+        *self = Self::new(timeout);
+        Ok(())
+    }
 }
 
 /// Hands a read into `loan` (the session's buffer, lent with `Session::lend_input` so that
@@ -940,9 +989,8 @@ impl WebSocket {
             .ok_or_else(|| self.link.closed_error())
     }
 
-    /// Reads until the session has an event `want` asks for ready in `session.event()`.
-    /// With a `deadline`, every read gets the time left (the close handshake); without, the
-    /// socket timeout applies to each read, as Python's does.
+    /// Reads until the session has an event `want` asks for ready in `session.event()`,
+    /// within `deadline` (the close handshake) or else the socket timeout ([`ReadTimeout`]).
     #[inline(always)]
     fn wait(&mut self, want: Want, deadline: Option<Instant>) -> Result<(), Error> {
         if ready(&mut self.session, &self.link, want)? {
@@ -970,8 +1018,9 @@ impl WebSocket {
     /// [`wait`](Self::wait) once the buffered input is used up: reads, then looks again.
     #[inline(never)]
     fn read_until_ready(&mut self, want: Want, deadline: Option<Instant>) -> Result<(), Error> {
+        let mut started = None;
         loop {
-            read_within(&self.read, deadline)?;
+            self.timeout.arm(&self.read, deadline, &mut started)?;
             let mut loan = self.session.lend_input();
             let read = self.read.read(loan.room());
             take_read(&mut self.session, &self.link, loan, read)?;
@@ -991,27 +1040,26 @@ impl WebSocket {
         }
     }
 
-    /// Sets the socket timeout (`None`: block): per read for `recv`, a deadline for each
-    /// whole send.
+    /// Sets the socket timeout (`None`: block): a deadline for each whole receive call and
+    /// for each whole send. (Python applies it to each socket read of a receive, so a peer
+    /// that trickles a message can hold Python's `recv` for ever; here a receive that runs
+    /// out of time returns [`Error::Timeout`] and keeps what arrived for the next call.)
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for zero: Python's `settimeout(0)` is non-blocking mode, which
     /// this blocking client does not offer (the same answer as `Config::builder().timeout`).
     pub fn set_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
-        check_timeout(timeout)?;
-        ignore_unsupported(self.read.set_read_timeout(timeout))?;
+        self.timeout.set(&self.read, timeout)?;
         self.link
             .write
             .set_write_timeout(timeout)
-            .map_err(Error::Io)?;
-        self.timeout = timeout;
-        Ok(())
+            .map_err(Error::Io)
     }
 
     /// The socket timeout.
     #[must_use]
     pub fn timeout(&self) -> Option<Duration> {
-        self.timeout
+        self.timeout.timeout
     }
 
     /// The closing-handshake state (Python's `connected` is `status() == State::Open`).
@@ -1089,6 +1137,7 @@ impl WebSocket {
         });
         let receiver = Receiver {
             read: self.read,
+            timeout: self.timeout,
             shared: Arc::clone(&shared),
         };
         (receiver, Sender { shared })
@@ -1146,6 +1195,7 @@ struct Shared {
 /// The receiving half of a split [`WebSocket`].
 pub struct Receiver {
     read: ReadHalf,
+    timeout: ReadTimeout,
     shared: Arc<Shared>,
 }
 
@@ -1172,17 +1222,18 @@ impl Receiver {
         self.next(Want::with_control(control_frames), None)
     }
 
-    /// Sets the read timeout (`None`: block).
+    /// Sets the read timeout (`None`: block), a deadline for each whole receive call as
+    /// [`WebSocket::set_timeout`] describes.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for zero, as [`WebSocket::set_timeout`].
     pub fn set_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
-        check_timeout(timeout)?;
-        ignore_unsupported(self.read.set_read_timeout(timeout))
+        self.timeout.set(&self.read, timeout)
     }
 
     fn next(&mut self, want: Want, deadline: Option<Instant>) -> Result<Message, Error> {
         let link = &self.shared.link;
+        let mut started = None;
         loop {
             {
                 let mut session = lock(&self.shared.session);
@@ -1190,7 +1241,7 @@ impl Receiver {
                     return owned(&mut session).ok_or_else(|| link.closed_error());
                 }
             }
-            read_within(&self.read, deadline)?;
+            self.timeout.arm(&self.read, deadline, &mut started)?;
             // The session's buffer is lent out for the read, so no lock is held while the
             // read blocks: senders are never held up by a waiting reader.
             let mut loan = lock(&self.shared.session).lend_input();

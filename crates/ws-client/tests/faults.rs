@@ -298,6 +298,72 @@ fn handshake_timeout_bounds_a_trickled_response() {
     });
 }
 
+/// A peer that upgrades, then trickles one 24-byte binary message a byte every 100 ms
+/// (2.5 s in all, longer than any receive may take), then waits for the client to leave.
+const SLOW: &[u8] = b"a slow message, trickled";
+
+fn trickled_message_peer() -> (u16, JoinHandle<()>) {
+    raw_peer(|mut tcp| {
+        let mut frame = vec![0x82, 24];
+        frame.extend_from_slice(SLOW);
+        trickle(&mut tcp, &frame, Duration::from_millis(100));
+        let _ = tcp.read_to_end(&mut Vec::new());
+    })
+}
+
+/// Calls `recv` until a message comes: each call must end within `limit` (the socket
+/// timeout is a deadline for the whole call, not for each read), and what arrived across the
+/// timeouts must make up the message whole.
+fn recv_through_timeouts(
+    mut recv: impl FnMut() -> Result<Message, Error>,
+    limit: Duration,
+) -> (Message, usize) {
+    let mut timeouts = 0;
+    loop {
+        let started = Instant::now();
+        let result = recv();
+        assert_bounded(started.elapsed(), limit, "a receive");
+        match result {
+            Err(e) if e.is_timeout() => timeouts += 1,
+            Err(e) => panic!("{e}"),
+            Ok(message) => return (message, timeouts),
+        }
+    }
+}
+
+#[test]
+fn a_trickled_message_cannot_stretch_a_receive_past_its_timeout() {
+    within(Duration::from_secs(30), "trickled message", || {
+        let limit = Duration::from_millis(400);
+        let (port, peer) = trickled_message_peer();
+        let config = builder().timeout(Some(limit)).build().unwrap();
+        let mut ws = config.connect(&format!("ws://127.0.0.1:{port}/")).unwrap();
+        let (message, timeouts) = recv_through_timeouts(|| ws.recv(), limit);
+        assert_eq!(message, Message::Binary(SLOW.to_vec()));
+        assert!(
+            timeouts >= 4,
+            "{timeouts} timeouts in 2.5 s with a 400 ms limit"
+        );
+        ws.shutdown();
+        peer.join().unwrap();
+
+        // The same on the receiving half of a split connection.
+        let (port, peer) = trickled_message_peer();
+        let (mut rx, _tx) = config
+            .connect(&format!("ws://127.0.0.1:{port}/"))
+            .unwrap()
+            .split();
+        let (message, timeouts) = recv_through_timeouts(|| rx.recv(), limit);
+        assert_eq!(message, Message::Binary(SLOW.to_vec()));
+        assert!(
+            timeouts >= 4,
+            "{timeouts} timeouts in 2.5 s with a 400 ms limit"
+        );
+        drop((rx, _tx));
+        peer.join().unwrap();
+    });
+}
+
 #[test]
 fn a_silent_server_cannot_hold_connect_for_ever_by_default() {
     // No timeout set anywhere: the server accepts, reads the request and says nothing. The
