@@ -365,6 +365,41 @@ fn a_trickled_message_cannot_stretch_a_receive_past_its_timeout() {
 }
 
 #[test]
+fn a_trickled_tls_record_cannot_stretch_a_receive_past_its_timeout() {
+    // The message is one TLS record whose ciphertext arrives a byte every 40 ms: each
+    // socket read would end in time, but the receive as a whole may not take longer than
+    // its timeout.
+    within(Duration::from_secs(30), "trickled TLS record", || {
+        let pki = Pki::new();
+        let (port, server) = tls_server(&pki, false, |tls| {
+            upgrade(tls);
+            tls.flush()?;
+            let mut frame = vec![0x82, 24];
+            frame.extend_from_slice(SLOW);
+            tls.conn.writer().write_all(&frame)?;
+            let mut record = Vec::new();
+            tls.conn.write_tls(&mut record)?;
+            trickle(&mut tls.sock, &record, Duration::from_millis(40));
+            let _ = tls.sock.read_to_end(&mut Vec::new());
+            Ok(())
+        });
+        let limit = Duration::from_millis(400);
+        let mut ws = builder()
+            .tls(TlsConfig::default().ca_pem(pki.ca_pem.clone()))
+            .timeout(Some(limit))
+            .build()
+            .unwrap()
+            .connect(&format!("wss://localhost:{port}/"))
+            .unwrap();
+        let (message, timeouts) = recv_through_timeouts(|| ws.recv(), limit);
+        assert_eq!(message, Message::Binary(SLOW.to_vec()));
+        assert!(timeouts >= 2, "{timeouts} timeouts with a 400 ms limit");
+        ws.shutdown();
+        server.join().unwrap().unwrap();
+    });
+}
+
+#[test]
 fn a_silent_server_cannot_hold_connect_for_ever_by_default() {
     // No timeout set anywhere: the server accepts, reads the request and says nothing. The
     // default handshake limit ends the wait (Python's client would wait for ever).

@@ -927,8 +927,26 @@ impl ReadHalf {
         false
     }
 
+    /// Reads plaintext, as many socket reads as a record needs, all within the socket's
+    /// read timeout ([`ReadClock`]).
     #[cfg(feature = "tls")]
     fn read_tls(&mut self, tls: &Mutex<ClientConnection>, buf: &mut [u8]) -> io::Result<usize> {
+        let mut clock = ReadClock::default();
+        let result = self.read_tls_within(tls, buf, &mut clock);
+        // The timeout goes back whatever happened. Plaintext already taken from rustls must
+        // reach the caller even if it cannot: a socket that refuses its own timeout is
+        // broken, and the next read says so.
+        let _ = clock.end(&self.raw);
+        result
+    }
+
+    #[cfg(feature = "tls")]
+    fn read_tls_within(
+        &mut self,
+        tls: &Mutex<ClientConnection>,
+        buf: &mut [u8],
+        clock: &mut ReadClock,
+    ) -> io::Result<usize> {
         // A fatal alert after the handshake (a TLS 1.3 server refusing the client's
         // certificate) is the same typed error as during it, carried inside the I/O error.
         let name = &self.shared.tls_name;
@@ -965,6 +983,7 @@ impl ReadHalf {
             if self.pending.is_empty() {
                 self.pending = vec![0; TLS_READ_CHUNK].into_boxed_slice();
             }
+            clock.before_read(&self.raw)?;
             let n = self.shared.read_raw(&mut self.raw, &mut self.pending)?;
             (self.start, self.end) = (0, n);
             if n == 0 {
@@ -976,6 +995,56 @@ impl ReadHalf {
                     other => other,
                 };
             }
+        }
+    }
+}
+
+/// The socket reads of one TLS read call, which the socket's read timeout bounds as a whole:
+/// a peer that sends a record a byte at a time, each just before a read would time out,
+/// cannot stretch the call. The first read waits the whole timeout, each later one what is
+/// left of it; the timeout is put back when the call ends. What arrived stays with rustls
+/// for the next call.
+#[cfg(feature = "tls")]
+#[derive(Default)]
+struct ReadClock {
+    /// When the call's first socket read began.
+    started: Option<std::time::Instant>,
+    /// The socket's read timeout, once a later read needed it.
+    limit: Option<Option<Duration>>,
+    /// The socket's read timeout was cut to what was left.
+    cut: bool,
+}
+
+#[cfg(feature = "tls")]
+impl ReadClock {
+    fn before_read(&mut self, raw: &Raw) -> io::Result<()> {
+        let Some(started) = self.started else {
+            self.started = Some(std::time::Instant::now());
+            return Ok(());
+        };
+        let limit = match self.limit {
+            Some(limit) => limit,
+            None => *self.limit.insert(raw.read_timeout()?),
+        };
+        let Some(limit) = limit else {
+            return Ok(());
+        };
+        let left = limit
+            .checked_sub(started.elapsed())
+            .filter(|left| !left.is_zero())
+            .ok_or_else(|| {
+                io::Error::new(io::ErrorKind::WouldBlock, "timed out reading a TLS record")
+            })?;
+        raw.set_read_timeout(Some(left))?;
+        self.cut = true;
+        Ok(())
+    }
+
+    /// Puts the socket's read timeout back if a read cut it.
+    fn end(self, raw: &Raw) -> io::Result<()> {
+        match self.limit {
+            Some(limit) if self.cut => raw.set_read_timeout(limit),
+            _ => Ok(()),
         }
     }
 }
