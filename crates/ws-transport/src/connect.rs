@@ -56,8 +56,8 @@ pub struct TransportConfig {
 
 impl TransportConfig {
     /// Time limit for opening the connection, all of it: resolving the host name, every TCP
-    /// connect attempt, the exchange with a proxy and the TLS handshake together. Default
-    /// `None`: the operating system's limits.
+    /// connect attempt (or the wait for room at a busy Unix socket), the exchange with a
+    /// proxy and the TLS handshake together. Default `None`: the operating system's limits.
     ///
     /// When the name has several addresses, each attempt gets an equal share of the time
     /// left for the addresses not yet tried, but at least 2 s (or all that is left, if
@@ -156,7 +156,7 @@ pub fn connect(url: &WsUrl, config: &TransportConfig) -> Result<Stream, Error> {
                 "a Unix socket path and a proxy cannot be combined".into(),
             ));
         }
-        connect_unix(path)?
+        connect_unix(path, &mut deadline)?
     } else {
         match config.proxy.select(url, config.no_proxy.as_ref())? {
             Some(proxy) => {
@@ -217,18 +217,35 @@ fn stream_io(result: io::Result<Stream>, operation: &str) -> Result<Stream, Erro
     })
 }
 
+/// Connects to the Unix socket at `path` within `deadline`. A listener whose queue is full
+/// makes `connect(2)` wait for room, for as long as the socket's send timeout allows: that
+/// timeout is the time left while connecting, and none afterwards.
 #[cfg(unix)]
-fn connect_unix(path: &std::path::Path) -> Result<Stream, Error> {
-    let unix = std::os::unix::net::UnixStream::connect(path).map_err(|source| Error::Io {
-        operation: format!("cannot connect to Unix socket {}", path.display()),
-        source,
-    })?;
+fn connect_unix(path: &std::path::Path, deadline: &mut Deadline) -> Result<Stream, Error> {
+    let operation = format!("connect to Unix socket {}", path.display());
+    let limit = deadline.timeout();
+    let fail = |source: io::Error| match source.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+            Error::io(operation.clone(), source, limit)
+        }
+        _ => Error::Io {
+            operation: format!("cannot {operation}"),
+            source,
+        },
+    };
+    let left = deadline.remaining().map_err(fail)?;
+    let socket = Socket::new(Domain::UNIX, Type::STREAM, None).map_err(fail)?;
+    socket.set_write_timeout(left).map_err(fail)?;
+    socket
+        .connect(&SockAddr::unix(path).map_err(fail)?)
+        .map_err(fail)?;
+    socket.set_write_timeout(None).map_err(fail)?;
     log::debug!("connected to Unix socket {}", path.display());
-    stream_io(Stream::from_unix(unix), "set up the Unix socket")
+    stream_io(Stream::from_unix(socket.into()), "set up the Unix socket")
 }
 
 #[cfg(not(unix))]
-fn connect_unix(path: &std::path::Path) -> Result<Stream, Error> {
+fn connect_unix(path: &std::path::Path, _: &mut Deadline) -> Result<Stream, Error> {
     Err(Error::InvalidConfig(format!(
         "Unix socket {} needs a Unix platform",
         path.display()

@@ -170,6 +170,36 @@ fn unix_socket_path() {
     )));
     let err = connect(&url("ws://localhost/"), &with_proxy).unwrap_err();
     assert!(matches!(err, Error::InvalidConfig(_)), "{err:?}");
+
+    // A listener whose queue is full makes connect(2) wait: within the connect timeout.
+    let full = dir.join("full.sock");
+    let _ = std::fs::remove_file(&full);
+    let listener =
+        socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None).unwrap();
+    listener
+        .bind(&socket2::SockAddr::unix(&full).unwrap())
+        .unwrap();
+    listener.listen(0).unwrap();
+    let waiting = test_support::within(Duration::from_secs(30), "full Unix listener", move || {
+        let config = direct()
+            .unix_socket(Some(full))
+            .connect_timeout(Some(Duration::from_millis(300)));
+        // The queue takes one connection; the next has to wait for room.
+        let _held = connect(&url("ws://localhost/"), &config).unwrap();
+        let started = Instant::now();
+        let err = connect(&url("ws://localhost/"), &config).unwrap_err();
+        (err, started.elapsed())
+    });
+    let (err, took) = waiting;
+    assert!(err.is_timeout(), "{err:?}");
+    assert!(
+        err.to_string().starts_with("connect to Unix socket ")
+            && err.to_string().ends_with("full.sock timed out after 300ms"),
+        "{err}"
+    );
+    assert!(took >= Duration::from_millis(250), "gave up after {took:?}");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    drop(listener);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
