@@ -507,7 +507,14 @@ impl ReadTimeout {
         started: &mut Option<Instant>,
     ) -> Result<(), Error> {
         let until = match (deadline, self.timeout, *started) {
-            (Some(deadline), _, _) => deadline,
+            (Some(deadline), _, _) => {
+                // A caller's stream takes no timeout: then the close handshake does not
+                // wait for the peer's answer at all rather than wait without limit.
+                let left = time_left(deadline, "receiving", None)?;
+                read.set_read_timeout(Some(left)).map_err(Error::Io)?;
+                self.cut = true;
+                return Ok(());
+            }
             (None, Some(timeout), Some(started)) => started + timeout,
             (None, timeout, _) => {
                 // A call's first read: the whole timeout, which is on the socket already

@@ -400,6 +400,39 @@ fn a_trickled_tls_record_cannot_stretch_a_receive_past_its_timeout() {
 }
 
 #[test]
+fn close_over_a_callers_stream_does_not_wait_for_a_silent_peer() {
+    // A caller's stream takes no timeouts, so the close handshake cannot wait for the
+    // peer's answer within a limit: it sends the close frame and does not wait at all.
+    within(
+        Duration::from_secs(30),
+        "close over a caller's stream",
+        || {
+            let (port, peer) = raw_peer(|mut tcp| {
+                let mut first = [0; 2];
+                tcp.read_exact(&mut first).unwrap();
+                let _ = tcp.read_to_end(&mut Vec::new());
+                first
+            });
+            let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            let mut ws = builder()
+                .build()
+                .unwrap()
+                .connect_over(
+                    &format!("ws://127.0.0.1:{port}/"),
+                    ws_client::Stream::from_custom(tcp),
+                )
+                .unwrap();
+            let started = Instant::now();
+            let _ = ws.close(CloseCode::NORMAL, "");
+            assert!(started.elapsed() < Duration::from_secs(2), "close waited");
+            drop(ws);
+            // The close frame went out: a masked close (0x88) from the client.
+            assert_eq!(peer.join().unwrap()[0], 0x88);
+        },
+    );
+}
+
+#[test]
 fn a_silent_server_cannot_hold_connect_for_ever_by_default() {
     // No timeout set anywhere: the server accepts, reads the request and says nothing. The
     // default handshake limit ends the wait (Python's client would wait for ever).
