@@ -6,7 +6,7 @@
 //! `_ssl_compat.py`).
 //!
 //! ```text
-//!  WsUrl ──► ProxyConfig::select ──► no proxy ─► DNS ─► TCP (each address, timeout, options)
+//!  WsUrl ──► ProxyConfig::select ──► no proxy ─► DNS ─► TCP (each address, its share, options)
 //!   │         (explicit / env,        │                         │
 //!   │          no_proxy rules)        └► proxy ─► TCP to proxy ─┤ HTTP CONNECT | SOCKS4/4a/5/5h
 //!   │                                                           ▼
@@ -16,8 +16,9 @@
 //! ```
 //!
 //! In scope: URL parsing ([`WsUrl`]); resolution of every address and a connect attempt per
-//! address with its own timeout, errors listing each; `TCP_NODELAY`, TCP keepalive (30 s /
-//! 10 s / 3 by default) and raw socket options ([`SocketOptions`]); Unix sockets; a
+//! address, all within one connect deadline (each attempt with its share of it), errors
+//! listing each; `TCP_NODELAY`, TCP keepalive (30 s / 10 s / 3 by default) and raw socket
+//! options ([`SocketOptions`]); Unix sockets; a
 //! pre-connected stream of the caller's ([`Stream::from_custom`], [`connect_over`]); TLS with
 //! our own [`TlsConfig`] (platform roots, CA files and directories,
 //! `WEBSOCKET_CLIENT_CA_BUNDLE`, client certificates, SNI override, `SSLKEYLOGFILE`, and the
