@@ -268,6 +268,9 @@ fn run(args: &Args) -> Result<(), Error> {
         console.write("Press Ctrl+C to quit\n");
     }
     let (mut rx, tx) = ws.split();
+    // `--timeout` bounds connecting and sending; a quiet connection is not an error, so the
+    // receiving side waits for as long as the connection lasts.
+    rx.set_timeout(None)?;
 
     // Frames are received and shown on a thread of their own; pings are answered by the
     // library. The end of the connection ends the program: nothing more can happen.

@@ -281,6 +281,20 @@ fn eof_wait_keeps_receiving_before_the_close() {
 }
 
 #[test]
+fn timeout_bounds_connecting_and_sending_not_a_quiet_connection() {
+    // The peer is quiet for longer than --timeout before it sends: the message is shown.
+    let (url, _) = peer(None, |tcp, session| {
+        std::thread::sleep(Duration::from_millis(900));
+        session.send_text("after a quiet while").unwrap();
+        flush(tcp, session);
+        until_close(tcp, session);
+    });
+    let out = wsdump(&[&url, "-r", "--timeout", "0.3", "--eof-wait", "1.5"], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "after a quiet while\n");
+}
+
+#[test]
 fn interactive_mode_writes_pythons_bytes_when_stdin_is_a_pipe() {
     let (url, _) = peer(None, |tcp, session| {
         let mut chunk = [0; 4096];
