@@ -506,16 +506,13 @@ impl ReadTimeout {
         deadline: Option<Instant>,
         started: &mut Option<Instant>,
     ) -> Result<(), Error> {
-        let until = match (deadline, self.timeout, *started) {
-            (Some(deadline), _, _) => {
-                // A caller's stream takes no timeout: then the close handshake does not
-                // wait for the peer's answer at all rather than wait without limit.
-                let left = time_left(deadline, "receiving", None)?;
-                read.set_read_timeout(Some(left)).map_err(Error::Io)?;
-                self.cut = true;
-                return Ok(());
-            }
-            (None, Some(timeout), Some(started)) => started + timeout,
+        // A caller's stream takes no timeout. Against the call's own deadline that is an
+        // error, so the close handshake does not wait for the peer's answer at all rather
+        // than wait without limit; the socket timeout is ignored there, as `set_timeout`
+        // ignores it.
+        let (until, strict) = match (deadline, self.timeout, *started) {
+            (Some(deadline), _, _) => (deadline, true),
+            (None, Some(timeout), Some(started)) => (started + timeout, false),
             (None, timeout, _) => {
                 // A call's first read: the whole timeout, which is on the socket already
                 // unless an earlier call cut it.
@@ -527,8 +524,13 @@ impl ReadTimeout {
                 return Ok(());
             }
         };
-        let left = time_left(until, "receiving", self.timeout)?;
-        ignore_unsupported(read.set_read_timeout(Some(left)))?;
+        let left = time_left(until, "receiving", self.timeout.filter(|_| !strict))?;
+        let set = read.set_read_timeout(Some(left));
+        if strict {
+            set.map_err(Error::Io)?;
+        } else {
+            ignore_unsupported(set)?;
+        }
         self.cut = true;
         Ok(())
     }

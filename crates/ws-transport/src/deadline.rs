@@ -28,6 +28,15 @@ impl Deadline {
         }
     }
 
+    /// Counting from `start`, a moment already past.
+    #[cfg(feature = "tls")]
+    pub(crate) fn started_at(start: Instant, timeout: Option<Duration>) -> Self {
+        Self {
+            timeout,
+            at: timeout.map(|t| start + t),
+        }
+    }
+
     /// Whichever of the two ends first (one without a limit never ends), counting from when
     /// each was started.
     pub(crate) fn sooner(self, other: Self) -> Self {

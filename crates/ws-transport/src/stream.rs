@@ -1009,8 +1009,8 @@ impl ReadHalf {
 struct ReadClock {
     /// When the call's first socket read began.
     started: Option<std::time::Instant>,
-    /// The socket's read timeout, once a later read needed it.
-    limit: Option<Option<Duration>>,
+    /// The socket's read timeout counted from then, once a later read needed it.
+    deadline: Option<Deadline>,
     /// The socket's read timeout was cut to what was left.
     cut: bool,
 }
@@ -1022,28 +1022,23 @@ impl ReadClock {
             self.started = Some(std::time::Instant::now());
             return Ok(());
         };
-        let limit = match self.limit {
-            Some(limit) => limit,
-            None => *self.limit.insert(raw.read_timeout()?),
+        let deadline = match &mut self.deadline {
+            Some(deadline) => deadline,
+            None => self
+                .deadline
+                .insert(Deadline::started_at(started, raw.read_timeout()?)),
         };
-        let Some(limit) = limit else {
-            return Ok(());
-        };
-        let left = limit
-            .checked_sub(started.elapsed())
-            .filter(|left| !left.is_zero())
-            .ok_or_else(|| {
-                io::Error::new(io::ErrorKind::WouldBlock, "timed out reading a TLS record")
-            })?;
-        raw.set_read_timeout(Some(left))?;
-        self.cut = true;
+        if let Some(left) = deadline.remaining()? {
+            raw.set_read_timeout(Some(left))?;
+            self.cut = true;
+        }
         Ok(())
     }
 
     /// Puts the socket's read timeout back if a read cut it.
     fn end(self, raw: &Raw) -> io::Result<()> {
-        match self.limit {
-            Some(limit) if self.cut => raw.set_read_timeout(limit),
+        match self.deadline {
+            Some(deadline) if self.cut => raw.set_read_timeout(deadline.timeout()),
             _ => Ok(()),
         }
     }

@@ -212,12 +212,7 @@ fn run_client(
     server
         .join()
         .map_err(|_| format!("the server of {client} {} failed", scenario.name()))?;
-    let mib = (size * count) as f64 / f64::from(1 << 20);
-    let idle_per_mib = compare_proto::idle_entries()
-        .iter()
-        .zip(&idle_before)
-        .map(|(after, before)| after.saturating_sub(*before) as f64 / mib)
-        .collect();
+    let idle_per_mib = compare_proto::idle_per_mib(&idle_before, size * count);
     let out = String::from_utf8_lossy(&output.stdout);
     let numbers: Vec<f64> = out
         .split_whitespace()

@@ -267,6 +267,16 @@ pub fn idle_entries() -> Vec<u64> {
         .collect()
 }
 
+/// Each CPU's idle entries since `before` (an earlier [`idle_entries`]) per MiB of `bytes`.
+pub fn idle_per_mib(before: &[u64], bytes: usize) -> Vec<f64> {
+    let mib = bytes as f64 / f64::from(1 << 20);
+    idle_entries()
+        .iter()
+        .zip(before)
+        .map(|(after, before)| after.saturating_sub(*before) as f64 / mib)
+        .collect()
+}
+
 /// Opens `count` connections with `open`, holds them, and prints the resident memory each
 /// added (whole bytes).
 pub fn idle<C>(count: usize, mut open: impl FnMut() -> C) {

@@ -21,7 +21,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use compare_proto::{Side, idle_entries, pin, thread_cpu_time};
+use compare_proto::{Side, idle_entries, idle_per_mib, pin, thread_cpu_time};
 
 /// The reader's buffer: the comparison's server thread reads into 256 KiB as well.
 const READ_BUFFER: usize = 256 * 1024;
@@ -109,19 +109,14 @@ fn run(options: &Options) -> Result<(), String> {
     std::thread::spawn(move || serve(listener, total));
     pin(Side::Client);
     // Per size, per repetition: the CPU per KiB, and each CPU's idle entries per MiB.
-    let mut runs: Vec<Vec<(f64, Vec<u64>)>> = vec![Vec::new(); options.sizes.len()];
+    let mut runs: Vec<Vec<(f64, Vec<f64>)>> = vec![Vec::new(); options.sizes.len()];
     let count = options.sizes.len();
-    let mib = (total >> 20).max(1) as u64;
     for rep in 0..options.reps {
         for turn in 0..count {
             let i = (rep + turn) % count;
             let idle_before = idle_entries();
             let cpu = send(addr, options.sizes[i], total)?;
-            let idle: Vec<u64> = idle_entries()
-                .iter()
-                .zip(&idle_before)
-                .map(|(after, before)| after.saturating_sub(*before) / mib)
-                .collect();
+            let idle = idle_per_mib(&idle_before, total);
             runs[i].push((cpu.as_nanos() as f64 / (total as f64 / 1024.0), idle));
         }
     }
@@ -137,7 +132,7 @@ fn run(options: &Options) -> Result<(), String> {
         let shown: Vec<String> = runs
             .iter()
             .map(|(ns, idle)| {
-                let idle: Vec<String> = idle.iter().map(u64::to_string).collect();
+                let idle: Vec<String> = idle.iter().map(|n| format!("{n:.1}")).collect();
                 format!("{ns:.0} [{}]", idle.join("/"))
             })
             .collect();
