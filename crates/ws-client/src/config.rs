@@ -16,7 +16,7 @@ use crate::{CookieJar, Error};
 /// The connect timeout and the handshake timeout when neither they nor
 /// [`timeout`](ConfigBuilder::timeout) are set: 10 s each, so that a server that accepts the
 /// TCP connection and then says nothing cannot hold `connect` for ever (Python's
-/// websocket-client waits without limit; python-websockets gives the whole opening 10 s).
+/// websocket-client waits without limit; python-websockets' `open_timeout` is 10 s too).
 pub const DEFAULT_OPEN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A caller's mask key function (Python's `get_mask_key` / `set_mask_key`).
